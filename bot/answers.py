@@ -1,0 +1,96 @@
+"""Answering one free-text question: the matcher's decision turned into the words the user reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .knowledge import DEFAULT_KNOWLEDGE_DIR, Entry, Knowledge, load_knowledge
+from .matcher import Matcher, Status
+from .replies import Button, Reply
+from .yamlfile import KnowledgeError
+
+Clock = Callable[[], date]
+
+# Telegram's own limit; longer messages are cut before matching (nobody types a real question that long).
+MAX_QUESTION_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One question's outcome: the machine-readable contract of `python -m bot ask --json`."""
+
+    question: str
+    status: Status
+    entry: Entry | None
+    score: float
+    text: str
+    suggestions: tuple[Entry, ...]
+    related: tuple[Entry, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "status": self.status,
+            "entry_id": self.entry.id if self.entry else None,
+            "score": self.score,
+            "text": self.text,
+            "suggestions": [{"entry_id": e.id, "question": e.question} for e in self.suggestions],
+        }
+
+    def reply(self, messages: Mapping[str, str]) -> Reply:
+        """The message to show: suggestions or related questions become buttons."""
+        buttons = [Button(e.question, f"faq:{e.id}") for e in self.suggestions or self.related]
+        if self.entry is not None and self.status == "answered" and self.entry.offer == "eligibility":
+            buttons.insert(0, Button(messages["button_eligibility"], "eligibility"))
+        if self.status == "fallback":
+            buttons.append(Button(messages["button_topics"], "topics"))
+        return Reply(self.text, tuple(buttons))
+
+
+class Answerer:
+    """Knowledge + matcher + clock: answers questions, and entries chosen from a button."""
+
+    def __init__(self, knowledge: Knowledge, matcher: Matcher, today: Clock = date.today) -> None:
+        self.knowledge = knowledge
+        self.matcher = matcher
+        self.today = today
+
+    def ask(self, question: str) -> Answer:
+        question = question[:MAX_QUESTION_CHARS]
+        messages = self.knowledge.messages
+        if not question.strip():
+            return Answer(question, "fallback", None, 0.0, messages["empty_question"], ())
+        match = self.matcher.match(question)
+        score = match.best.score if match.best else 0.0
+        if match.status == "suggest":
+            return Answer(question, "suggest", None, score, messages["suggest_intro"], match.suggestions)
+        if match.status == "fallback":
+            # A known gap ("the documents don't say where training happens") answers more honestly than
+            # the generic fallback, but only when the matcher was confident it is that gap.
+            entry = match.best.entry if match.best and match.best.entry.kind == "not_covered" else None
+            confident = entry is not None and score >= self.knowledge.matcher.answer_threshold
+            if entry is not None and confident:
+                return Answer(question, "fallback", entry, score, entry.answer, ())
+            return Answer(question, "fallback", None, score, messages["fallback"], ())
+        assert match.best is not None
+        return self.entry_answer(match.best.entry, question, match.status, score)
+
+    def entry_answer(self, entry: Entry, question: str = "", status: Status = "answered", score: float = 1.0) -> Answer:
+        """The answer to a known entry, e.g. when the user presses its button."""
+        related = tuple(self.knowledge.by_id[r] for r in entry.related)
+        text = self.knowledge.answer_text(entry, self.today())
+        return Answer(question or entry.question, status, entry, score, text, (), related)
+
+
+def load_answerer(directory: Path = DEFAULT_KNOWLEDGE_DIR, today: Clock = date.today) -> Answerer:
+    """Load, validate and index the knowledge base; raise KnowledgeError with every problem found."""
+    knowledge = load_knowledge(directory)
+    matcher = Matcher(knowledge)
+    problems = matcher.indistinguishable_phrasings()
+    if problems:
+        raise KnowledgeError(problems)
+    return Answerer(knowledge, matcher, today)

@@ -1,0 +1,96 @@
+"""Answering questions the way a teacher types them: right answers, honest doubt, and bad input."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.answers import Answerer, load_answerer
+from bot.knowledge import DEFAULT_KNOWLEDGE_DIR
+
+
+def test_a_plain_question_gets_the_matching_answer(answerer: Answerer) -> None:
+    answer = answerer.ask("How much does the programme cost?")
+    assert answer.status == "answered"
+    assert "free" in answer.text.lower()
+
+
+def test_typos_and_abbreviations_still_match(answerer: Answerer) -> None:
+    answer = answerer.ask("do i need qts or qtls to aply?")
+    assert answer.status == "answered"
+    assert "QTS" in answer.text and "desirable" in answer.text.lower()
+
+
+def test_curly_quotes_and_case_do_not_matter(answerer: Answerer) -> None:
+    straight = answerer.ask("What's the cost?")
+    curly = answerer.ask("WHAT\u2019S THE COST?")
+    assert (straight.status, straight.entry) == (curly.status, curly.entry)
+
+
+@pytest.mark.parametrize("question", ["hello", "thanks!", "what can you do?"])
+def test_small_talk_is_recognised(answerer: Answerer, question: str) -> None:
+    answer = answerer.ask(question)
+    assert answer.status == "smalltalk"
+    assert answer.text
+
+
+def test_a_question_the_documents_do_not_cover_is_not_answered(answerer: Answerer) -> None:
+    answer = answerer.ask("who won the football last night")
+    assert answer.status == "fallback"
+    assert answer.entry is None or answer.entry.kind == "not_covered"
+
+
+def test_numbers_alone_do_not_pull_in_an_unrelated_entry(answerer: Answerer) -> None:
+    # "40" is Cohort 1's size and "15" the release days; a bare number or a number in an unrelated
+    # question must not match either.
+    for question in ("40", "15", "I have 40 students in room 15, is the wifi down?"):
+        assert answerer.ask(question).status != "answered", question
+
+
+def test_an_unclear_question_offers_suggestions_not_an_answer(answerer: Answerer) -> None:
+    answer = answerer.ask("cohort")
+    assert answer.status == "suggest"
+    assert 2 <= len(answer.suggestions) <= 3
+    assert all(s.kind == "faq" for s in answer.suggestions)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["", "   \n\t ", "😀😀😀", "Как дела?", "你好吗", "\x00\x07\x1b[31m", "<b>bold</b> & <i>", "a" * 4000, "cost " * 800],
+)
+def test_bad_input_gets_a_sensible_reply(answerer: Answerer, question: str) -> None:
+    answer = answerer.ask(question)
+    assert answer.status in ("fallback", "suggest", "answered")
+    assert answer.text.strip()
+
+
+def test_empty_question_prompts_for_a_question(answerer: Answerer) -> None:
+    answer = answerer.ask("   ")
+    assert answer.status == "fallback"
+    assert answer.text == answerer.knowledge.messages["empty_question"]
+
+
+def test_date_bound_answer_is_flagged_once_its_source_is_out_of_date() -> None:
+    then = load_answerer(DEFAULT_KNOWLEDGE_DIR, today=lambda: date(2024, 1, 15))
+    now = load_answerer(DEFAULT_KNOWLEDGE_DIR, today=lambda: date(2026, 11, 25))
+    question = "are applications open at the moment?"
+    then_answer, now_answer = then.ask(question), now.ask(question)
+    assert then_answer.entry is not None and then_answer.entry.date_bound
+    note = then.knowledge.sources[then_answer.entry.source.file].stale_note  # type: ignore[union-attr]
+    assert "2024/25" in then_answer.text and note not in then_answer.text
+    assert "2024/25" in now_answer.text and note in now_answer.text
+    assert "local Maths Hub" in now_answer.text
+
+
+def test_undated_answer_has_no_as_of_note(answerer: Answerer) -> None:
+    answer = answerer.ask("do I need QTS?")
+    assert not any(s.stale_note in answer.text for s in answerer.knowledge.sources.values())
+
+
+def test_answer_json_contract(answerer: Answerer) -> None:
+    answer = answerer.ask("How much does the programme cost?").to_json()
+    assert set(answer) == {"question", "status", "entry_id", "score", "text", "suggestions"}
+    assert answer["question"] == "How much does the programme cost?"
+    assert isinstance(answer["score"], float) and 0 < answer["score"] <= 1
+    assert answer["entry_id"] in {e.id for e in answerer.knowledge.faq_entries}
