@@ -103,6 +103,7 @@ class MatcherConfig:
     typo_min_length: int
     typo_score_cutoff: float
     similar_phrasing_cutoff: float
+    literal_match_cutoff: float
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,24 @@ _ENTRY_FIELDS["not_covered"] = {"id", "question", "alternates", "answer", "relat
 _OFFERS = {"eligibility"}
 
 
+_BULLET = re.compile(r"^\s*(?:[•*-]|\d+\.)\s+")
+
+
+def unwrap(text: str) -> str:
+    """Join soft-wrapped lines into paragraphs; keep blank lines and bullet lines as breaks."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines: list[str] = []
+        for raw in block.splitlines():
+            line = raw.strip()
+            if lines and not _BULLET.match(line):  # a wrapped line continues its sentence or bullet
+                lines[-1] = f"{lines[-1]} {line}"
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 def _read_entry(reader: _Reader, raw: Any, line: int, kind: EntryKind) -> Entry | None:
     data = reader.mapping(raw, line, "an entry")
     if data is None:
@@ -211,6 +230,7 @@ def _read_entry(reader: _Reader, raw: Any, line: int, kind: EntryKind) -> Entry 
     entry_id = reader.text(data, "id")
     question = reader.text(data, "question")
     answer = reader.text(data, "answer")
+    answer = unwrap(answer) if answer is not None else None
     alternates = reader.text_list(data, "alternates")
     related = reader.text_list(data, "related")
     if entry_id is not None and not _ID.match(entry_id):
