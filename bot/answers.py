@@ -77,6 +77,11 @@ class Answerer:
                 return Answer(question, "fallback", entry, score, entry.answer, ())
             return Answer(question, "fallback", None, score, messages["fallback"], ())
         assert match.best is not None
+        if match.also:
+            entries = (match.best.entry, *match.also)
+            notes = dict.fromkeys(self.knowledge.stale_note(e, self.today()) for e in entries)
+            text = "\n\n".join([e.answer for e in entries] + [n for n in notes if n])
+            return Answer(question, "answered", match.best.entry, score, text, (), entries[1:])
         return self.entry_answer(match.best.entry, question, match.status, score)
 
     def entry_answer(self, entry: Entry, question: str = "", status: Status = "answered", score: float = 1.0) -> Answer:

@@ -100,6 +100,7 @@ class MatcherConfig:
     answer_text_weight: float
     unknown_word_weight: float
     number_weight: float
+    weak_word_weight: float
     typo_min_length: int
     typo_score_cutoff: float
     similar_phrasing_cutoff: float
@@ -118,6 +119,7 @@ class Knowledge:
     topics: tuple[Topic, ...]
     synonyms: Mapping[str, tuple[str, ...]]
     stopwords: frozenset[str]
+    weak_words: frozenset[str]
     messages: Mapping[str, str]
     matcher: MatcherConfig
     sources: Mapping[str, Source]
@@ -137,12 +139,16 @@ class Knowledge:
             return False
         return today > self.sources[entry.source.file].valid_until
 
+    def stale_note(self, entry: Entry, today: date) -> str:
+        """The as-of note for a date-bound answer whose source's date has passed; else empty."""
+        if entry.source is None or not self.is_stale(entry, today):
+            return ""
+        return self.sources[entry.source.file].stale_note
+
     def answer_text(self, entry: Entry, today: date) -> str:
         """The answer as the user reads it, with the as-of note once its source's date has passed."""
-        if self.is_stale(entry, today):
-            assert entry.source is not None
-            return f"{entry.answer}\n\n{self.sources[entry.source.file].stale_note}"
-        return entry.answer
+        note = self.stale_note(entry, today)
+        return f"{entry.answer}\n\n{note}" if note else entry.answer
 
 
 class _Reader:
@@ -309,11 +315,21 @@ def _read_sources(reader: _Reader, data: Any, directory: Path) -> dict[str, Sour
     return sources
 
 
-def _read_synonyms(reader: _Reader, data: Any) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+def _word_list(reader: _Reader, doc: LineDict, key: str) -> frozenset[str]:
+    words = doc.get(key, [])
+    if not isinstance(words, LineList) or not all(isinstance(w, str) for w in words):
+        reader.problem(doc.line_of(key), f"'{key}' must be a list of words (quote yes, no, on and off)")
+        return frozenset()
+    return frozenset(w.lower() for w in words)
+
+
+def _read_synonyms(
+    reader: _Reader, data: Any
+) -> tuple[dict[str, tuple[str, ...]], frozenset[str], frozenset[str]]:
     doc = reader.mapping(data, 1, "the file")
     if doc is None:
-        return {}, frozenset()
-    reader.unknown_keys(doc, {"synonyms", "stopwords"})
+        return {}, frozenset(), frozenset()
+    reader.unknown_keys(doc, {"synonyms", "stopwords", "weak_words"})
     synonyms: dict[str, tuple[str, ...]] = {}
     seen_variant: dict[str, str] = {}
     raw = doc.get("synonyms")
@@ -331,11 +347,7 @@ def _read_synonyms(reader: _Reader, data: Any) -> tuple[dict[str, tuple[str, ...
                     reader.problem(line, f"'{variant}' is listed under both '{seen_variant[variant]}' and '{canonical}'")
                 seen_variant[variant] = canonical
             synonyms[canonical.lower()] = cleaned
-    stopwords = doc.get("stopwords", [])
-    if not isinstance(stopwords, LineList) or not all(isinstance(w, str) for w in stopwords):
-        reader.problem(doc.line_of("stopwords"), "'stopwords' must be a list of words")
-        stopwords = []
-    return synonyms, frozenset(w.lower() for w in stopwords)
+    return synonyms, _word_list(reader, doc, "stopwords"), _word_list(reader, doc, "weak_words")
 
 
 def _read_messages(reader: _Reader, data: Any) -> dict[str, str]:
@@ -486,8 +498,9 @@ def load_knowledge(directory: Path = DEFAULT_KNOWLEDGE_DIR) -> Knowledge:
 
     synonyms: dict[str, tuple[str, ...]] = {}
     stopwords: frozenset[str] = frozenset()
+    weak_words: frozenset[str] = frozenset()
     if present(loaded := read("synonyms.yaml")):
-        synonyms, stopwords = _read_synonyms(*loaded)
+        synonyms, stopwords, weak_words = _read_synonyms(*loaded)
     messages: dict[str, str] = {}
     if present(loaded := read("messages.yaml")):
         messages = _read_messages(*loaded)
@@ -535,6 +548,7 @@ def load_knowledge(directory: Path = DEFAULT_KNOWLEDGE_DIR) -> Knowledge:
         topics=tuple(topics.values()),
         synonyms=synonyms,
         stopwords=stopwords,
+        weak_words=weak_words,
         messages=messages,
         matcher=matcher_config,
         sources=sources,
