@@ -210,7 +210,7 @@ _ENTRY_FIELDS["not_covered"] = {"id", "question", "alternates", "answer", "relat
 _OFFERS = {"eligibility"}
 
 
-_BULLET = re.compile(r"^\s*(?:[•*-]|\d+\.)\s+")
+_BULLET = re.compile(r"^\s*[•*-]\s+")
 
 
 def unwrap(text: str) -> str:
