@@ -30,7 +30,7 @@ def main(paths: list[str]) -> None:
     base = answerer.knowledge.matcher
     rows = []
     for answer, margin, suggest in itertools.product(
-        [0.40, 0.45, 0.50, 0.55, 0.60, 0.65], [0.0, 0.02, 0.04, 0.06, 0.08, 0.10], [0.25, 0.30, 0.35]
+        [0.40, 0.42, 0.44, 0.46, 0.48, 0.50, 0.55, 0.60], [0.0, 0.02, 0.04, 0.06, 0.08, 0.10], [0.25, 0.30, 0.35]
     ):
         config = dataclasses.replace(base, answer_threshold=answer, answer_margin=margin, suggest_threshold=suggest)
         correct = wrong = 0
