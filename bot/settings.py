@@ -22,7 +22,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
-    """A setting is missing or invalid; the message names the environment variable and never its secret value."""
+    """A setting is missing or invalid; the message names the variable, never a secret value."""
 
 
 def _env(name: str) -> dict[str, str]:
@@ -59,9 +59,13 @@ class Settings:
             scheme = urlsplit(self.webhook_url).scheme
             # Telegram's own servers only deliver to HTTPS; a self-hosted Bot API server may use plain HTTP.
             if scheme != "https" and self.api_base_url == DEFAULT_API_BASE_URL:
-                raise SettingsError("WEBHOOK_URL must start with https:// (Telegram only delivers webhooks over HTTPS)")
+                raise SettingsError(
+                    "WEBHOOK_URL must start with https:// (Telegram only delivers webhooks over HTTPS)"
+                )
         if not 1 <= self.webhook_port <= 65535:
-            raise SettingsError(f"WEBHOOK_PORT must be a port number from 1 to 65535, not {self.webhook_port}")
+            raise SettingsError(
+                f"WEBHOOK_PORT must be a port number from 1 to 65535, not {self.webhook_port}"
+            )
         if not self.webhook_listen.strip():
             raise SettingsError("WEBHOOK_LISTEN must be an address to listen on, such as 0.0.0.0")
         if self.webhook_secret_token is not None and not SECRET_TOKEN_SHAPE.match(self.webhook_secret_token):
@@ -78,7 +82,9 @@ class Settings:
         env = os.environ if environ is None else environ
         raw = {f.name: value for f in fields(cls) if (value := env.get(f.metadata["env"], "").strip())}
         if "token" not in raw:
-            raise SettingsError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and set its token")
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and set its token"
+            )
         values: dict[str, object] = {"token": raw["token"]}
         if "api_base_url" in raw:
             values["api_base_url"] = _server_root(raw["api_base_url"])
@@ -86,7 +92,7 @@ class Settings:
             if name in raw:
                 values[name] = raw[name]
         if "webhook_port" in raw:
-            values["webhook_port"] = _integer("WEBHOOK_PORT", raw["webhook_port"])
+            values["webhook_port"] = _integer("WEBHOOK_PORT", raw["webhook_port"], "a port number")
         if "data_dir" in raw:
             values["data_dir"] = Path(raw["data_dir"])
         if "knowledge_dir" in raw:
@@ -95,7 +101,9 @@ class Settings:
             values["log_level"] = raw["log_level"].upper()
         if "admin_ids" in raw:
             values["admin_ids"] = frozenset(
-                _integer("ADMIN_IDS", item) for item in raw["admin_ids"].split(",") if item.strip()
+                _integer("ADMIN_IDS", item, "a comma-separated list of Telegram user ids")
+                for item in raw["admin_ids"].split(",")
+                if item.strip()
             )
         return cls(**values)  # type: ignore[arg-type]
 
@@ -105,7 +113,7 @@ class Settings:
 
     @property
     def webhook_path(self) -> str:
-        """The path Telegram posts updates to, taken from WEBHOOK_URL (never the token, which proxies would log)."""
+        """The path Telegram posts updates to, from WEBHOOK_URL (not the token: proxies log paths)."""
         return urlsplit(self.webhook_url or "").path.strip("/")
 
     @property
@@ -131,7 +139,9 @@ class Settings:
 def _check_url(variable: str, value: str) -> None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise SettingsError(f"{variable} must be an http(s) URL such as https://example.org/path, not {value!r}")
+        raise SettingsError(
+            f"{variable} must be an http(s) URL such as https://example.org/path, not {value!r}"
+        )
 
 
 def _server_root(value: str) -> str:
@@ -140,8 +150,8 @@ def _server_root(value: str) -> str:
     return root.removesuffix("/bot")
 
 
-def _integer(variable: str, value: str) -> int:
+def _integer(variable: str, value: str, what: str) -> int:
     try:
         return int(value.strip())
     except ValueError:
-        raise SettingsError(f"{variable} must be a whole number, not {value.strip()!r}") from None
+        raise SettingsError(f"{variable} must be {what}; {value.strip()!r} is not a whole number") from None
