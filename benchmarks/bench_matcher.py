@@ -65,8 +65,12 @@ def synthetic_answerer(base: Answerer, size: int) -> Answerer:
         phrasings = [made_up(2, 4) for _ in range(len(template.phrasings))]
         entries.append(
             dataclasses.replace(
-                template, id=f"synthetic_{len(entries)}", question=phrasings[0], alternates=tuple(phrasings[1:]),
-                answer=made_up(4, 16), related=(),
+                template,
+                id=f"synthetic_{len(entries)}",
+                question=phrasings[0],
+                alternates=tuple(phrasings[1:]),
+                answer=made_up(4, 16),
+                related=(),
             )
         )
     knowledge = dataclasses.replace(base.knowledge, entries=tuple(entries), by_id={e.id: e for e in entries})

@@ -19,7 +19,6 @@ from bot.answers import load_answerer  # noqa: E402
 from bot.evaluation import read_questions, satisfies  # noqa: E402
 from bot.matcher import decide  # noqa: E402
 
-
 WRONG_COST = 3
 
 
@@ -30,15 +29,20 @@ def main(paths: list[str]) -> None:
     base = answerer.knowledge.matcher
     rows = []
     for answer, margin, suggest in itertools.product(
-        [0.40, 0.42, 0.44, 0.46, 0.48, 0.50, 0.55, 0.60], [0.0, 0.02, 0.04, 0.06, 0.08, 0.10], [0.25, 0.30, 0.35]
+        [0.40, 0.42, 0.44, 0.46, 0.48, 0.50, 0.55, 0.60],
+        [0.0, 0.02, 0.04, 0.06, 0.08, 0.10],
+        [0.25, 0.30, 0.35],
     ):
-        config = dataclasses.replace(base, answer_threshold=answer, answer_margin=margin, suggest_threshold=suggest)
+        config = dataclasses.replace(
+            base, answer_threshold=answer, answer_margin=margin, suggest_threshold=suggest
+        )
         correct = wrong = 0
         for question, candidates in zip(questions, ranked, strict=True):
             match = decide(candidates, config)
             if question.kind == "faq":
                 ok = match.status == "answered" and satisfies(
-                    answerer.knowledge.answer_text(match.best.entry, answerer.today()), question.expect  # type: ignore[union-attr]
+                    answerer.knowledge.answer_text(match.best.entry, answerer.today()),
+                    question.expect,  # type: ignore[union-attr]
                 )
                 correct += ok
                 wrong += match.status == "answered" and not ok

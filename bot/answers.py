@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from .knowledge import DEFAULT_KNOWLEDGE_DIR, Entry, Knowledge, load_knowledge
@@ -84,7 +84,9 @@ class Answerer:
             return Answer(question, "answered", match.best.entry, score, text, (), entries[1:])
         return self.entry_answer(match.best.entry, question, match.status, score)
 
-    def entry_answer(self, entry: Entry, question: str = "", status: Status = "answered", score: float = 1.0) -> Answer:
+    def entry_answer(
+        self, entry: Entry, question: str = "", status: Status = "answered", score: float = 1.0
+    ) -> Answer:
         """The answer to a known entry, e.g. when the user presses its button."""
         related = tuple(self.knowledge.by_id[r] for r in entry.related)
         text = self.knowledge.answer_text(entry, self.today())

@@ -27,7 +27,9 @@ def _load(directory: Path) -> Answerer:
 def _check(args: argparse.Namespace) -> int:
     answerer = _load(args.knowledge)
     knowledge = answerer.knowledge
-    counts = {kind: sum(e.kind == kind for e in knowledge.entries) for kind in ("faq", "smalltalk", "not_covered")}
+    counts = {
+        kind: sum(e.kind == kind for e in knowledge.entries) for kind in ("faq", "smalltalk", "not_covered")
+    }
     steps = len(knowledge.eligibility.steps) if knowledge.eligibility is not None else 0
     print(
         f"Knowledge base OK: {counts['faq']} FAQ entries in {len(knowledge.topics)} topics, "
@@ -64,7 +66,9 @@ def _eval(args: argparse.Namespace) -> int:
     result = evaluate(answerer, questions)
     for question, answer, verdict in result.misses:
         entry = answer.entry.id if answer.entry else "-"
-        print(f"{verdict:5} {question.id} [{question.kind}] {question.question!r} -> {answer.status} {entry} {answer.score:.3f}")
+        print(
+            f"{verdict:5} {question.id} [{question.kind}] {question.question!r} -> {answer.status} {entry} {answer.score:.3f}"
+        )
     print(result.summary())
     return 0
 

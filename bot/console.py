@@ -22,7 +22,9 @@ def _pressed(text: str, offered: list[Button], *, by_number: bool) -> Button | N
 
 def _show(reply: Reply, output: TextIO, *, as_json: bool, hint: str) -> None:
     if as_json:
-        output.write(json.dumps({"text": reply.text, "buttons": reply.button_labels}, ensure_ascii=False) + "\n")
+        output.write(
+            json.dumps({"text": reply.text, "buttons": reply.button_labels}, ensure_ascii=False) + "\n"
+        )
         return
     output.write(f"\nbot> {reply.text}\n")
     if reply.buttons:
@@ -31,7 +33,9 @@ def _show(reply: Reply, output: TextIO, *, as_json: bool, hint: str) -> None:
         output.write(f"  ({hint})\n")
 
 
-def run_console(conversation: Conversation, input_stream: TextIO, output: TextIO, *, as_json: bool = False) -> None:
+def run_console(
+    conversation: Conversation, input_stream: TextIO, output: TextIO, *, as_json: bool = False
+) -> None:
     """Read what the user types, line by line, until end of input; write every message the bot sends."""
     state: ChatState = {}
     offered: list[Button] = []

@@ -87,18 +87,26 @@ class Conversation:
     def start_self_check(self, state: ChatState, prefill_from: str | None) -> Turn:
         from .eligibility import prefill_from_question
 
-        prefill = prefill_from_question(self.knowledge.eligibility, prefill_from, self.answerer.today()) if prefill_from else None
+        prefill = (
+            prefill_from_question(self.knowledge.eligibility, prefill_from, self.answerer.today())
+            if prefill_from
+            else None
+        )
         dialogue, reply = self.engine.start(prefill or None)
         return Turn({**state, "eligibility": dialogue}, [reply])
 
     def topics_menu(self) -> Reply:
-        buttons = tuple(Button(t.title, f"topic:{t.id}") for t in self.knowledge.topics if self.knowledge.entries_in_topic(t.id))
+        buttons = tuple(
+            Button(t.title, f"topic:{t.id}")
+            for t in self.knowledge.topics
+            if self.knowledge.entries_in_topic(t.id)
+        )
         return Reply(self.messages["topics_intro"], buttons)
 
     def topic_menu(self, topic_id: str) -> Reply:
         topic = next(t for t in self.knowledge.topics if t.id == topic_id)
         buttons = tuple(Button(e.question, f"faq:{e.id}") for e in self.knowledge.entries_in_topic(topic_id))
-        return Reply(f"{topic.title}:", buttons + (Button(self.messages["button_topics"], "topics"),))
+        return Reply(f"{topic.title}:", (*buttons, Button(self.messages["button_topics"], "topics")))
 
     def _continue_self_check(self, state: ChatState, dialogue: dict[str, Any], text: str) -> Turn:
         result = self.engine.step(dialogue, text)

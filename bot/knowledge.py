@@ -190,7 +190,9 @@ class _Reader:
     def unknown_keys(self, data: LineDict, allowed: set[str]) -> None:
         for key in data:
             if key not in allowed:
-                self.problem(data.line_of(key), f"unknown field '{key}' (allowed: {', '.join(sorted(allowed))})")
+                self.problem(
+                    data.line_of(key), f"unknown field '{key}' (allowed: {', '.join(sorted(allowed))})"
+                )
 
     def items(self, data: Any, key: str, line: int) -> list[tuple[Any, int]]:
         """The items of a top-level list, each with its line."""
@@ -204,7 +206,9 @@ class _Reader:
         return list(zip(value, value.item_lines, strict=True))
 
 
-_ENTRY_FIELDS = {"faq": {"id", "topic", "question", "alternates", "answer", "related", "source", "date_bound", "offer"}}
+_ENTRY_FIELDS = {
+    "faq": {"id", "topic", "question", "alternates", "answer", "related", "source", "date_bound", "offer"}
+}
 _ENTRY_FIELDS["smalltalk"] = {"id", "question", "alternates", "answer", "related"}
 _ENTRY_FIELDS["not_covered"] = {"id", "question", "alternates", "answer", "related"}
 _OFFERS = {"eligibility"}
@@ -258,7 +262,9 @@ def _read_entry(reader: _Reader, raw: Any, line: int, kind: EntryKind) -> Entry 
             date_bound = date_bound_value
         offer = reader.text(data, "offer", required=False)
         if offer is not None and offer not in _OFFERS:
-            reader.problem(data.line_of("offer"), f"unknown offer '{offer}' (known: {', '.join(sorted(_OFFERS))})")
+            reader.problem(
+                data.line_of("offer"), f"unknown offer '{offer}' (known: {', '.join(sorted(_OFFERS))})"
+            )
     if entry_id is None or question is None or answer is None:
         return None
     return Entry(
@@ -338,13 +344,17 @@ def _read_synonyms(
     else:
         for canonical, variants in raw.items():
             line = raw.line_of(canonical)
-            if not isinstance(variants, LineList) or not all(isinstance(v, str) and v.strip() for v in variants):
+            if not isinstance(variants, LineList) or not all(
+                isinstance(v, str) and v.strip() for v in variants
+            ):
                 reader.problem(line, f"synonyms of '{canonical}' must be a list of text")
                 continue
             cleaned = tuple(v.strip().lower() for v in variants)
             for variant in cleaned:
                 if variant in seen_variant and seen_variant[variant] != canonical:
-                    reader.problem(line, f"'{variant}' is listed under both '{seen_variant[variant]}' and '{canonical}'")
+                    reader.problem(
+                        line, f"'{variant}' is listed under both '{seen_variant[variant]}' and '{canonical}'"
+                    )
                 seen_variant[variant] = canonical
             synonyms[canonical.lower()] = cleaned
     return synonyms, _word_list(reader, doc, "stopwords"), _word_list(reader, doc, "weak_words")
@@ -389,8 +399,14 @@ def _read_matcher_config(reader: _Reader, data: Any) -> MatcherConfig | None:
             reader.problem(doc.line, f"missing setting '{name}'")
             continue
         want_int = type_name == "int"
-        if isinstance(value, bool) or not isinstance(value, int | float) or (want_int and not isinstance(value, int)):
-            reader.problem(doc.line_of(name), f"'{name}' must be {'a whole number' if want_int else 'a number'}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (want_int and not isinstance(value, int))
+        ):
+            reader.problem(
+                doc.line_of(name), f"'{name}' must be {'a whole number' if want_int else 'a number'}"
+            )
             continue
         values[name] = value
     if len(values) != len(names):
@@ -406,23 +422,35 @@ def _check_cross_references(
         if entry.id in by_id:
             first = by_id[entry.id]
             problems.append(
-                Problem(entry.file, entry.line, f"duplicate id '{entry.id}' (first at {first.file}:{first.line})")
+                Problem(
+                    entry.file, entry.line, f"duplicate id '{entry.id}' (first at {first.file}:{first.line})"
+                )
             )
         else:
             by_id[entry.id] = entry
     for entry in entries:
         for related in entry.related:
             if related not in by_id:
-                problems.append(Problem(entry.file, entry.line, f"entry '{entry.id}' relates to unknown id '{related}'"))
+                problems.append(
+                    Problem(entry.file, entry.line, f"entry '{entry.id}' relates to unknown id '{related}'")
+                )
             elif related == entry.id:
-                problems.append(Problem(entry.file, entry.line, f"entry '{entry.id}' lists itself as related"))
+                problems.append(
+                    Problem(entry.file, entry.line, f"entry '{entry.id}' lists itself as related")
+                )
         if entry.kind == "faq" and entry.topic not in topics:
-            problems.append(Problem(entry.file, entry.line, f"entry '{entry.id}' has unknown topic '{entry.topic}'"))
+            problems.append(
+                Problem(entry.file, entry.line, f"entry '{entry.id}' has unknown topic '{entry.topic}'")
+            )
         if entry.source is not None:
             source = sources.get(entry.source.file)
             if source is None:
                 problems.append(
-                    Problem(entry.file, entry.line, f"entry '{entry.id}' cites unknown source '{entry.source.file}'")
+                    Problem(
+                        entry.file,
+                        entry.line,
+                        f"entry '{entry.id}' cites unknown source '{entry.source.file}'",
+                    )
                 )
                 continue
             if for_quote_check(entry.source.quote) not in for_quote_check(source.text):
@@ -488,12 +516,18 @@ def load_knowledge(directory: Path = DEFAULT_KNOWLEDGE_DIR) -> Knowledge:
                 if topic_id in topics:
                     reader.problem(item.line, f"duplicate topic id '{topic_id}'")
                 topics[topic_id] = Topic(topic_id, title)
-        entries += [e for raw, line in reader.items(data, "entries", 1) if (e := _read_entry(reader, raw, line, "faq"))]
+        entries += [
+            e
+            for raw, line in reader.items(data, "entries", 1)
+            if (e := _read_entry(reader, raw, line, "faq"))
+        ]
     for file, kind in (("smalltalk.yaml", "smalltalk"), ("not_covered.yaml", "not_covered")):
         if present(loaded := read(file)):
             reader, data = loaded
             entries += [
-                e for raw, line in reader.items(data, "entries", 1) if (e := _read_entry(reader, raw, line, kind))  # type: ignore[arg-type]
+                e
+                for raw, line in reader.items(data, "entries", 1)
+                if (e := _read_entry(reader, raw, line, kind))  # type: ignore[arg-type]
             ]
 
     synonyms: dict[str, tuple[str, ...]] = {}

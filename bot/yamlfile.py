@@ -84,7 +84,7 @@ def load_yaml(path: Path, display_name: str | None = None) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeError([Problem(name, 0, f"cannot read file: {exc}")]) from None
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

@@ -133,7 +133,11 @@ class FakeTelegram:
         try:
             return 200, {"ok": True, "result": self._result(method, params)}
         except HtmlError as exc:
-            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: can't parse entities: {exc}"}
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": f"Bad Request: can't parse entities: {exc}",
+            }
         except BadRequestError as exc:
             return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}
 
@@ -154,8 +158,10 @@ class FakeTelegram:
             old = self._existing(chat_id, message_id)
             shown = self._render(message_id, chat_id, params)
             if (old.html, old.buttons) == (shown.html, shown.buttons):
-                raise BadRequestError("message is not modified: specified new message content and reply markup "
-                                      "are exactly the same as a current content and reply markup of the message")
+                raise BadRequestError(
+                    "message is not modified: specified new message content and reply markup "
+                    "are exactly the same as a current content and reply markup of the message"
+                )
             self.chats[chat_id][message_id] = shown
             self.changed.append(shown)
             return self._message_json(shown, params)
@@ -167,7 +173,13 @@ class FakeTelegram:
                 raise BadRequestError("message is not modified")
             old.buttons = buttons
             return self._message_json(old, {})
-        if method in ("answerCallbackQuery", "answerInlineQuery", "setMyCommands", "deleteWebhook", "setWebhook"):
+        if method in (
+            "answerCallbackQuery",
+            "answerInlineQuery",
+            "setMyCommands",
+            "deleteWebhook",
+            "setWebhook",
+        ):
             if method == "answerInlineQuery":
                 for result in params["results"]:
                     content = result["input_message_content"]
@@ -298,7 +310,9 @@ class ChatDriver:
 
     # Acting --------------------------------------------------------------------------------------------
 
-    async def send(self, text: str, *, reply_to: ShownMessage | None = None, **extra: Any) -> list[ShownMessage]:
+    async def send(
+        self, text: str, *, reply_to: ShownMessage | None = None, **extra: Any
+    ) -> list[ShownMessage]:
         """Type a message; a leading /command gets its bot_command entity, as Telegram adds it."""
         message = self._user_message(text=text, **extra)
         if text.startswith("/"):
@@ -306,7 +320,11 @@ class ChatDriver:
         mention = f"@{BOT_USER['username']}"
         if mention in text:
             message.setdefault("entities", []).append(
-                {"type": "mention", "offset": _utf16_offset(text, text.index(mention)), "length": len(mention)}
+                {
+                    "type": "mention",
+                    "offset": _utf16_offset(text, text.index(mention)),
+                    "length": len(mention),
+                }
             )
         if reply_to is not None:
             message["reply_to_message"] = self._bot_message_json(reply_to)

@@ -72,7 +72,17 @@ def test_an_unclear_question_offers_suggestions_not_an_answer(answerer: Answerer
 
 @pytest.mark.parametrize(
     "question",
-    ["", "   \n\t ", "😀😀😀", "Как дела?", "你好吗", "\x00\x07\x1b[31m", "<b>bold</b> & <i>", "a" * 4000, "cost " * 800],
+    [
+        "",
+        "   \n\t ",
+        "😀😀😀",
+        "Как дела?",
+        "你好吗",
+        "\x00\x07\x1b[31m",
+        "<b>bold</b> & <i>",
+        "a" * 4000,
+        "cost " * 800,
+    ],
 )
 def test_bad_input_gets_a_sensible_reply(answerer: Answerer, question: str) -> None:
     answer = answerer.ask(question)

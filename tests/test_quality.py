@@ -15,7 +15,9 @@ EVAL = Path(__file__).resolve().parent.parent / "eval"
 
 def test_dev_set_accuracy_and_wrong_answers(answerer: Answerer) -> None:
     result = evaluate(answerer, read_questions(EVAL / "dev.jsonl"))
-    misses = "\n".join(f"{q.id} {q.question!r} -> {a.status} {a.entry.id if a.entry else None}" for q, a, _ in result.misses)
+    misses = "\n".join(
+        f"{q.id} {q.question!r} -> {a.status} {a.entry.id if a.entry else None}" for q, a, _ in result.misses
+    )
     assert result.accuracy >= 0.95, misses
     assert result.wrong_rate <= 0.02, misses
     assert result.smalltalk_correct == result.smalltalk_total, misses
