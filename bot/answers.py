@@ -30,6 +30,7 @@ class Answer:
     text: str
     suggestions: tuple[Entry, ...]
     related: tuple[Entry, ...] = ()
+    also: tuple[Entry, ...] = ()  # further entries answered in the same text
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,7 +45,8 @@ class Answer:
     def reply(self, messages: Mapping[str, str]) -> Reply:
         """The message to show: suggestions or related questions become buttons."""
         buttons = [Button(e.question, f"faq:{e.id}") for e in self.suggestions or self.related]
-        if self.entry is not None and self.status == "answered" and self.entry.offer == "eligibility":
+        answered = (self.entry, *self.also) if self.entry is not None and self.status == "answered" else ()
+        if any(e.offer == "eligibility" for e in answered):
             buttons.insert(0, Button(messages["button_eligibility"], "eligibility"))
         if self.status == "fallback":
             buttons.append(Button(messages["button_topics"], "topics"))
@@ -81,7 +83,10 @@ class Answerer:
             entries = (match.best.entry, *match.also)
             notes = dict.fromkeys(self.knowledge.stale_note(e, self.today()) for e in entries)
             text = "\n\n".join([e.answer for e in entries] + [n for n in notes if n])
-            return Answer(question, "answered", match.best.entry, score, text, (), entries[1:])
+            related = tuple(
+                dict.fromkeys(self.knowledge.by_id[r] for e in entries for r in e.related if r not in {x.id for x in entries})
+            )
+            return Answer(question, "answered", match.best.entry, score, text, (), related, also=match.also)
         return self.entry_answer(match.best.entry, question, match.status, score)
 
     def entry_answer(

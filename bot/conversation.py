@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .answers import Answerer
-from .eligibility import EligibilityEngine
+from .eligibility import EligibilityEngine, prefill_from_question
 from .replies import Button, Reply
 
 ChatState = dict[str, Any]
@@ -84,15 +84,16 @@ class Conversation:
             return Turn(state, [Reply(self.messages["ask_prompt"])])
         return self._expired(state)
 
-    def start_self_check(self, state: ChatState, prefill_from: str | None) -> Turn:
-        from .eligibility import prefill_from_question
+    def expects_number(self, state: ChatState) -> bool:
+        """Whether the self-check waits for a number (so a typed "3" is an answer, not a button)."""
+        dialogue = state.get("eligibility")
+        return dialogue is not None and self.engine.expects_number(dialogue)
 
-        prefill = (
-            prefill_from_question(self.knowledge.eligibility, prefill_from, self.answerer.today())
-            if prefill_from
-            else None
-        )
-        dialogue, reply = self.engine.start(prefill or None)
+    def start_self_check(self, state: ChatState, prefill_from: str | None) -> Turn:
+        """Start the self-check, filling in what the user's last question already said."""
+        today = self.answerer.today()
+        prefill = prefill_from_question(self.knowledge.eligibility, prefill_from, today) if prefill_from else None
+        dialogue, reply = self.engine.start(prefill)
         return Turn({**state, "eligibility": dialogue}, [reply])
 
     def topics_menu(self) -> Reply:
@@ -114,7 +115,7 @@ class Conversation:
             # A question asked mid-dialogue is answered, then the same step is asked again.
             answer = self.answerer.ask(text)
             if answer.status in ("answered", "smalltalk"):
-                return Turn(state, [Reply(answer.text), result.reply])
+                return Turn(state, [Reply(answer.text), self.engine.current_reply(dialogue)])
         new_state = {**state, "eligibility": result.state}
         return Turn(new_state, [result.reply])
 
