@@ -42,7 +42,7 @@ def test_help_about_and_unknown_command(answerer: Answerer) -> None:
 
 
 def test_browse_topics_to_an_answer_by_pressing_labels(answerer: Answerer) -> None:
-    menu, topic, answer = chat_json(answerer, "/start", "Costs and funding", "How much does it cost?")
+    _, topic, answer = chat_json(answerer, "/start", "Costs and funding", "How much does it cost?")
     assert "How much does it cost?" in topic["buttons"]  # type: ignore[operator]
     assert "free" in str(answer["text"])
 

@@ -43,7 +43,7 @@ def engine(answerer: Answerer) -> EligibilityEngine:
 
 def walk(engine: EligibilityEngine, answers: dict[str, str]) -> StepResult:
     """Answer every step from `answers`; return the last result (the verdict)."""
-    state, reply = engine.start()
+    state, _ = engine.start()
     result = None
     while state is not None:
         step_id = engine._next_step(state).id  # type: ignore[union-attr]
