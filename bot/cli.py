@@ -30,7 +30,7 @@ def _check(args: argparse.Namespace) -> int:
     counts = {
         kind: sum(e.kind == kind for e in knowledge.entries) for kind in ("faq", "smalltalk", "not_covered")
     }
-    steps = len(knowledge.eligibility.steps) if knowledge.eligibility is not None else 0
+    steps = len(knowledge.eligibility.steps)
     print(
         f"Knowledge base OK: {counts['faq']} FAQ entries in {len(knowledge.topics)} topics, "
         f"{counts['smalltalk']} small-talk entries, {counts['not_covered']} not-covered entries, "

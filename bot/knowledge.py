@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from .eligibility import Criteria, parse_criteria
 from .textnorm import for_quote_check
 from .yamlfile import KnowledgeError, LineDict, LineList, Problem, load_yaml
 
@@ -123,8 +124,8 @@ class Knowledge:
     messages: Mapping[str, str]
     matcher: MatcherConfig
     sources: Mapping[str, Source]
+    eligibility: Criteria
     start_menu: tuple[MenuItem, ...] = ()
-    eligibility: Any = None
     by_id: Mapping[str, Entry] = field(default_factory=dict)
 
     @property
@@ -557,24 +558,22 @@ def load_knowledge(directory: Path = DEFAULT_KNOWLEDGE_DIR) -> Knowledge:
                 menu_lines.append((reader, item.line_of("action")))
 
     eligibility = None
-    if (directory / "eligibility.yaml").exists() and present(loaded := read("eligibility.yaml")):
-        from .eligibility import parse_criteria  # late import: the engine depends on this module's types
-
+    if present(loaded := read("eligibility.yaml")):
         reader, data = loaded
         eligibility = parse_criteria(data, reader.name, problems)
 
     _check_cross_references(problems, entries, topics, sources)
     known_ids = {e.id for e in entries if e.kind == "faq"}
-    for item, (reader, line) in zip(start_menu, menu_lines, strict=True):
-        kind, _, target = item.action.partition(":")
+    for menu_item, (reader, line) in zip(start_menu, menu_lines, strict=True):
+        kind, _, target = menu_item.action.partition(":")
         valid = (
             (kind in {"eligibility", "topics", "ask"} and not target)
             or (kind == "topic" and target in topics)
             or (kind == "faq" and target in known_ids)
         )
         if not valid:
-            reader.problem(line, f"menu action '{item.action}' is not a known action, topic or entry")
-    if problems or matcher_config is None:
+            reader.problem(line, f"menu action '{menu_item.action}' is not a known action, topic or entry")
+    if problems or matcher_config is None or eligibility is None:
         raise KnowledgeError(problems or [Problem("knowledge/matcher.yaml", 0, "matcher settings missing")])
 
     return Knowledge(
