@@ -19,7 +19,7 @@ WORKDIR /app
 # Dependencies come from pyproject.toml alone; this layer is rebuilt only when the code changes.
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install .
+RUN pip install . && rm -rf build *.egg-info
 
 # The knowledge base changes most often, so it is copied last. `python -m bot check` fails the build on a
 # broken knowledge base instead of leaving it to the first start.

@@ -37,6 +37,15 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
     "button_eligibility": frozenset(),
     "button_topics": frozenset(),
     "ask_prompt": frozenset(),
+    "only_text": frozenset(),
+    "something_went_wrong": frozenset(),
+    "inline_open_chat": frozenset(),
+    "command_start": frozenset(),
+    "command_help": frozenset(),
+    "command_eligibility": frozenset(),
+    "command_topics": frozenset(),
+    "command_about": frozenset(),
+    "command_cancel": frozenset(),
 }
 
 

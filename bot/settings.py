@@ -53,6 +53,13 @@ class Settings:
                 "TELEGRAM_BOT_TOKEN does not look like a bot token (expected digits, a colon and at least "
                 "30 letters, digits, '_' or '-', as @BotFather gives it)"
             )
+        secret = self.token.partition(":")[2]
+        for variable, url in (
+            ("TELEGRAM_API_BASE_URL", self.api_base_url),
+            ("WEBHOOK_URL", self.webhook_url),
+        ):
+            if url is not None and secret in url:
+                raise SettingsError(f"{variable} must not contain the bot token (it would end up in logs)")
         _check_url("TELEGRAM_API_BASE_URL", self.api_base_url)
         if self.webhook_url is not None:
             _check_url("WEBHOOK_URL", self.webhook_url)
@@ -139,9 +146,7 @@ class Settings:
 def _check_url(variable: str, value: str) -> None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise SettingsError(
-            f"{variable} must be an http(s) URL such as https://example.org/path, not {value!r}"
-        )
+        raise SettingsError(f"{variable} must be an http(s) URL such as https://example.org/path")
 
 
 def _server_root(value: str) -> str:

@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any, Literal
@@ -22,6 +23,7 @@ from typing import Any, Literal
 from telegram import (
     Bot,
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -69,6 +71,7 @@ CALLBACK_DATA_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
 # The core's button actions (see replies.Button). Anything else is a button this version never made.
 ACTION_PATTERN = re.compile(r"^(?:(?:faq|topic|elig):.+|topics|eligibility|ask)$")
 INLINE_RESULTS = 10
+INLINE_DESCRIPTION_CHARS = 120
 # Updates we act on; edited messages and channel posts are not even fetched (a reply to them is noise).
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 # Start-up retries (deleteWebhook/setWebhook, getMe) before giving up; polling itself retries forever.
@@ -79,16 +82,10 @@ STATE_FILE = "telegram_state.pickle"
 
 STATE_KEY = "state"  # the Conversation's state for this chat
 PANELS_KEY = "panels"  # message ids of the live browse menu and self-check step, to edit them in place
-
-# Words only the Telegram adapter says. The lead adds them to messages.yaml and REQUIRED_MESSAGES; until
-# then, build_application refuses to start without them (see adapter_problems).
-ADAPTER_MESSAGES = (
-    "only_text",
-    "something_went_wrong",
-    "inline_open_chat",
-    *(f"command_{name}" for name in COMMANDS),
-)
-
+# What a turn was triggered by (a command, a button's action kind, typed text) decides which live message,
+# if any, it may edit: browsing edits the topics menu; the self-check edits or retires its current step.
+BROWSE_TRIGGERS = frozenset({"topics", "topic"})
+CHECK_TRIGGERS = frozenset({"text", "elig", "eligibility", "cancel", "start", "stale"})
 
 class _Default(enum.Enum):
     DEFAULT = enum.auto()
@@ -168,11 +165,7 @@ def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
 
 def adapter_problems(knowledge: Knowledge) -> list[Problem]:
     """What the Telegram adapter needs from the knowledge base beyond `python -m bot check`."""
-    problems = [
-        Problem("knowledge/messages.yaml", 0, f"missing message '{key}' (used by the Telegram bot)")
-        for key in ADAPTER_MESSAGES
-        if key not in knowledge.messages
-    ]
+    problems: list[Problem] = []
     too_long = f"is too long for a Telegram button (at most {CALLBACK_DATA_LIMIT} bytes with its prefix)"
     for entry in knowledge.faq_entries:
         if len(f"faq:{entry.id}".encode()) > CALLBACK_DATA_LIMIT:
@@ -181,6 +174,18 @@ def adapter_problems(knowledge: Knowledge) -> list[Problem]:
         if len(f"topic:{topic.id}".encode()) > CALLBACK_DATA_LIMIT:
             problems.append(Problem("knowledge/faq.yaml", 0, f"topic id '{topic.id}' {too_long}"))
     return problems
+
+
+def _in_self_check(state: ChatState) -> bool:
+    return state.get("eligibility") is not None
+
+
+def _panel_kind(trigger: str, before: ChatState, turn: Turn) -> PanelKind | None:
+    if trigger in BROWSE_TRIGGERS:
+        return "browse"
+    if trigger in CHECK_TRIGGERS and (_in_self_check(before) or _in_self_check(turn.state)):
+        return "check"
+    return None
 
 
 # --- Handlers -----------------------------------------------------------------------------------------------
@@ -226,7 +231,7 @@ class TelegramChat:
             return
         name = message.text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
         before, turn = self._take_turn(context, lambda state: self.conversation.command(state, name))
-        kind: PanelKind | None = "browse" if name == "topics" else self._check_kind(before, turn, name)
+        kind = _panel_kind(name, before, turn)
         await self._respond(context, message.chat_id, turn, anchor=message, kind=kind, quote=True)
 
     async def on_text(self, update: Update, context: Context) -> None:
@@ -236,7 +241,7 @@ class TelegramChat:
             return
         text = self._without_mention(message.text, context.bot)
         before, turn = self._take_turn(context, lambda state: self.conversation.handle(state, text))
-        kind = self._check_kind(before, turn, "text")
+        kind = _panel_kind("text", before, turn)
         await self._respond(context, message.chat_id, turn, anchor=message, kind=kind, quote=True)
 
     async def on_non_text(self, update: Update, context: Context) -> None:
@@ -257,9 +262,7 @@ class TelegramChat:
         await self._acknowledge(query)
         action = query.data
         before, turn = self._take_turn(context, lambda state: self.conversation.press(state, action))
-        kind_of_action = action.partition(":")[0]
-        kind: PanelKind | None = "browse" if kind_of_action in ("topics", "topic") else None
-        kind = kind or self._check_kind(before, turn, kind_of_action)
+        kind = _panel_kind(action.partition(":")[0], before, turn)
         await self._after_press(context, update, turn, kind=kind)
 
     async def on_stale_button(self, update: Update, context: Context) -> None:
@@ -270,7 +273,7 @@ class TelegramChat:
         await self._acknowledge(query)
         # No version of the core has a "stale" action; Conversation.press answers it with "menu expired".
         before, turn = self._take_turn(context, lambda state: self.conversation.press(state, "stale"))
-        await self._after_press(context, update, turn, kind=self._check_kind(before, turn, "stale"))
+        await self._after_press(context, update, turn, kind=_panel_kind("stale", before, turn))
 
     # Inline mode ----------------------------------------------------------------------------------------
 
@@ -307,7 +310,7 @@ class TelegramChat:
         return InlineQueryResultArticle(
             id=entry.id,
             title=entry.question,
-            description=answer[:120],
+            description=textwrap.shorten(answer, INLINE_DESCRIPTION_CHARS, placeholder="…"),
             input_message_content=InputTextMessageContent(shared, parse_mode=ParseMode.HTML),
         )
 
@@ -340,20 +343,25 @@ class TelegramChat:
     # State ----------------------------------------------------------------------------------------------
 
     def _take_turn(self, context: Context, act: Callable[[ChatState], Turn]) -> tuple[ChatState, Turn]:
-        """Read the chat's state, run the core, store the new state: no await in between, so it is atomic."""
+        """Read the chat's state, run the core, store the new state.
+
+        No await between reading and writing, so each update's state change is atomic even when updates
+        are processed concurrently. State saved by an older version of the bot or knowledge base that the
+        core cannot use is logged and dropped: the chat starts afresh instead of failing on every message.
+        """
         chat_data = context.chat_data if context.chat_data is not None else {}
         stored = chat_data.get(STATE_KEY)
         before: ChatState = stored if isinstance(stored, dict) else {}
-        turn = act(before)
+        try:
+            turn = act(before)
+        except Exception:
+            if not before:
+                raise
+            logger.exception("Saved chat state could not be used; the chat starts afresh")
+            before = {}
+            turn = act(before)
         chat_data[STATE_KEY] = turn.state
         return before, turn
-
-    @staticmethod
-    def _check_kind(before: ChatState, turn: Turn, trigger: str) -> PanelKind | None:
-        """Whether this turn moves the self-check on, so its step message is the one to edit or retire."""
-        moves_check = trigger in ("text", "elig", "eligibility", "cancel", "start", "stale")
-        in_check = "eligibility" in before or "eligibility" in turn.state
-        return "check" if moves_check and in_check else None
 
     @staticmethod
     def _without_mention(text: str, bot: Bot) -> str:
@@ -362,7 +370,7 @@ class TelegramChat:
 
     # Sending --------------------------------------------------------------------------------------------
 
-    async def _acknowledge(self, query: Any) -> None:
+    async def _acknowledge(self, query: CallbackQuery) -> None:
         """Stop the button's loading spinner; an old query (e.g. from before a restart) cannot be answered."""
         try:
             await query.answer()
@@ -419,11 +427,10 @@ class TelegramChat:
             shown.append(message)
         if kind is None or not shown:
             return
-        keeps_panel = bool(turn.replies[-1].buttons) and (kind == "browse" or "eligibility" in turn.state)
+        keeps_panel = bool(turn.replies[-1].buttons) and (kind == "browse" or _in_self_check(turn.state))
         new_live = shown[-1].message_id if keeps_panel else None
-        retired = live is not None and live != new_live and not (edited and live == shown[0].message_id)
-        if kind == "check" and retired:
-            assert live is not None
+        # An edited reply went into the live message itself; otherwise a new step replaced it.
+        if kind == "check" and live is not None and live != new_live and not edited:
             await self._remove_keyboard(context, chat_id, live)
         if new_live is None:
             panels.pop(kind, None)
@@ -619,7 +626,7 @@ def run_telegram(answerer: Answerer, settings: Settings | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return _refuse(f"the knowledge base has {len(exc.problems)} problem(s)")
-    logger.info("Starting with %r", settings)
+    logger.info("Starting (%s) with %r", "webhook" if settings.uses_webhook else "long polling", settings)
     try:
         if settings.uses_webhook:
             application.run_webhook(
@@ -635,4 +642,8 @@ def run_telegram(answerer: Answerer, settings: Settings | None = None) -> int:
             application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
     except InvalidToken:
         return _refuse("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
+    except NetworkError as exc:
+        # Start-up retried BOOTSTRAP_RETRIES times; a supervisor (Docker's restart policy) can try again later.
+        logger.error("Could not reach the Bot API at %s", settings.api_base_url, exc_info=exc)
+        return _refuse(f"the Bot API at {settings.api_base_url} could not be reached")
     return 0

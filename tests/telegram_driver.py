@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -23,7 +24,8 @@ from telegram.request import BaseRequest, RequestData
 
 FAKE_TOKEN = "123456:TEST-not-a-real-token-for-offline-tests"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "FAQ bot", "username": "mastery_faq_test_bot"}
-TEACHER = {"id": 4242, "is_bot": False, "first_name": "Sam", "username": "sam_teacher"}
+TEACHER_ID = 4242
+TEACHER = {"id": TEACHER_ID, "is_bot": False, "first_name": "Sam", "username": "sam_teacher"}
 OTHER_TEACHER = {"id": 4343, "is_bot": False, "first_name": "Alex"}
 
 # Tags Telegram's HTML parse mode understands.
@@ -33,8 +35,13 @@ _TELEGRAM_TAGS = {
 }  # fmt: skip
 
 
-class HtmlError(ValueError):
-    pass
+class BadRequestError(Exception):
+    """What Telegram answers with 400 Bad Request; the message is its description."""
+
+
+class HtmlError(BadRequestError):
+    def __str__(self) -> str:
+        return f"can't parse entities: {self.args[0]}"
 
 
 class _TelegramHtml(HTMLParser):
@@ -64,6 +71,8 @@ def parse_telegram_html(markup: str) -> str:
     for index, character in enumerate(markup):
         if character == "&" and not _starts_entity(markup, index):
             raise HtmlError(f"unescaped '&' at {index}")
+        if character == "<" and not re.match(r"</?[a-z-]+", markup[index:]):
+            raise HtmlError(f"unescaped '<' at {index}")
     parser = _TelegramHtml()
     parser.feed(markup)
     parser.close()
@@ -86,7 +95,6 @@ class ShownMessage:
     chat_id: int
     text: str
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (label, callback data)
-    from_bot: bool = True
     html: str = ""
 
     @property
@@ -132,12 +140,6 @@ class FakeTelegram:
             return code, body
         try:
             return 200, {"ok": True, "result": self._result(method, params)}
-        except HtmlError as exc:
-            return 400, {
-                "ok": False,
-                "error_code": 400,
-                "description": f"Bad Request: can't parse entities: {exc}",
-            }
         except BadRequestError as exc:
             return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}
 
@@ -152,7 +154,7 @@ class FakeTelegram:
             shown = self._render(next(self._message_ids), int(params["chat_id"]), params)
             self.chats.setdefault(shown.chat_id, {})[shown.message_id] = shown
             self.changed.append(shown)
-            return self._message_json(shown, params)
+            return self.message_json(shown)
         if method == "editMessageText":
             chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
             old = self._existing(chat_id, message_id)
@@ -164,7 +166,7 @@ class FakeTelegram:
                 )
             self.chats[chat_id][message_id] = shown
             self.changed.append(shown)
-            return self._message_json(shown, params)
+            return self.message_json(shown)
         if method == "editMessageReplyMarkup":
             chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
             old = self._existing(chat_id, message_id)
@@ -172,7 +174,7 @@ class FakeTelegram:
             if buttons == old.buttons:
                 raise BadRequestError("message is not modified")
             old.buttons = buttons
-            return self._message_json(old, {})
+            return self.message_json(old)
         if method in (
             "answerCallbackQuery",
             "answerInlineQuery",
@@ -223,7 +225,8 @@ class FakeTelegram:
         return buttons
 
     @staticmethod
-    def _message_json(shown: ShownMessage, params: dict[str, Any]) -> dict[str, Any]:
+    def message_json(shown: ShownMessage) -> dict[str, Any]:
+        """The Message object the Bot API returns for a message the bot sent."""
         chat_type = "private" if shown.chat_id > 0 else "supergroup"
         message: dict[str, Any] = {
             "message_id": shown.message_id,
@@ -237,10 +240,6 @@ class FakeTelegram:
                 "inline_keyboard": [[{"text": label, "callback_data": data}] for label, data in shown.buttons]
             }
         return message
-
-
-class BadRequestError(Exception):
-    pass
 
 
 class RecordingRequest(BaseRequest):
@@ -292,7 +291,7 @@ class ChatDriver:
         app: Application[Any, Any, Any, Any, Any, Any],
         telegram: FakeTelegram,
         *,
-        chat_id: int = TEACHER["id"],
+        chat_id: int = TEACHER_ID,
         user: dict[str, Any] | None = None,
         chat_type: str = "private",
         errors: list[BaseException] | None = None,
@@ -374,7 +373,7 @@ class ChatDriver:
     def messages(self) -> list[ShownMessage]:
         """The bot's messages in this chat, oldest first, as they look now."""
         chat = self.telegram.chats.get(self.chat_id, {})
-        return [chat[i] for i in sorted(chat) if chat[i].from_bot]
+        return [chat[i] for i in sorted(chat)]
 
     def last(self) -> ShownMessage:
         """The message the bot last sent or edited in this chat."""
@@ -403,7 +402,7 @@ class ChatDriver:
         }
 
     def _bot_message_json(self, shown: ShownMessage) -> dict[str, Any]:
-        message = FakeTelegram._message_json(shown, {})
+        message = FakeTelegram.message_json(shown)
         message["chat"]["type"] = self.chat_type
         return message
 
