@@ -46,7 +46,6 @@ from bot.telegram_app import (
     split_message,
     to_html,
 )
-from bot.yamlfile import KnowledgeError
 
 ROOT = Path(__file__).resolve().parent.parent
 MENTION = f"@{BOT_USER['username']}"
