@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+
+from bot_process import run_bot
 
 from bot.answers import Answerer
 from bot.console import run_console
 from bot.conversation import Conversation
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def chat_json(answerer: Answerer, *lines: str) -> list[dict[str, object]]:
@@ -87,17 +83,7 @@ def test_human_console_presses_buttons_by_number_but_reads_years_as_answers(answ
 
 
 def test_chat_json_command_line_exits_at_end_of_input() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "chat", "--json"],
-        cwd=ROOT,
-        env=env,
-        input="hello\n<b>bold</b> & co\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_bot("chat", "--json", stdin="hello\n<b>bold</b> & co\n")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 2 and set(lines[0]) == {"text", "buttons"}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from bot_process import run_bot
 
 from bot.answers import load_answerer
 from bot.knowledge import DEFAULT_KNOWLEDGE_DIR
@@ -181,22 +180,12 @@ def test_unknown_topic_and_menu_action_are_reported(knowledge_copy: Path) -> Non
     assert any(p.startswith("knowledge/menu.yaml:") and "topic:gardening" in p for p in problems)
 
 
-def run_bot(*args: str, knowledge: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "--knowledge", str(knowledge), *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def run_bot_on(*args: str, knowledge: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return run_bot("--knowledge", str(knowledge), *args, stdin=stdin)
 
 
 def test_check_command_passes_on_shipped_knowledge() -> None:
-    result = run_bot("check", knowledge=DEFAULT_KNOWLEDGE_DIR)
+    result = run_bot_on("check", knowledge=DEFAULT_KNOWLEDGE_DIR)
     assert result.returncode == 0, result.stderr
     assert "Knowledge base OK" in result.stdout
 
@@ -206,10 +195,10 @@ def test_check_command_and_bot_refuse_a_broken_knowledge_base(knowledge_copy: Pa
     data["entries"][2]["related"] = ["no_such_entry"]
     text = write_faq(knowledge_copy, data)
     expected = f"knowledge/faq.yaml:{line_of(text, 'id: ' + data['entries'][2]['id'])}:"
-    check = run_bot("check", knowledge=knowledge_copy)
+    check = run_bot_on("check", knowledge=knowledge_copy)
     assert check.returncode == 1
     assert expected in check.stderr and "no_such_entry" in check.stderr
-    started = run_bot(knowledge=knowledge_copy, stdin="how much does it cost?\n")
+    started = run_bot_on(knowledge=knowledge_copy, stdin="how much does it cost?\n")
     assert started.returncode == 1
     assert expected in started.stderr
     assert started.stdout == ""
