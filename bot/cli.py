@@ -73,6 +73,33 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .interaction_log import LOG_FILE, InteractionLog, load_or_create_key
+    from .report import build_report, render_csv, render_suggestions, render_text, since_timestamp
+
+    try:
+        since = since_timestamp(args.since)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    answerer = _load(args.knowledge)
+    data_dir = Path(os.environ.get("DATA_DIR", "data"))
+    path = data_dir / LOG_FILE
+    if not path.exists():
+        print(f"No interaction log at {path} yet: nothing to report.", file=sys.stderr)
+        return 1
+    log = InteractionLog(path, load_or_create_key(data_dir, os.environ.get("LOG_KEY")))
+    report = build_report(log.rows(since), answerer.matcher)
+    log.close()
+    if args.csv:
+        print(render_csv(report), end="")
+    elif args.suggest:
+        print(render_suggestions(report, close_enough=answerer.knowledge.matcher.suggest_threshold), end="")
+    else:
+        print(render_text(report, args.since))
+    return 0
+
+
 def _chat(args: argparse.Namespace) -> int:
     from .console import run_console
     from .conversation import Conversation
@@ -108,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     evaluation = commands.add_parser("eval", help="score a question set (JSONL)")
     evaluation.add_argument("file", type=Path)
     evaluation.set_defaults(handler=_eval)
+    report = commands.add_parser("report", help="curator's report from the interaction log in DATA_DIR")
+    report.add_argument("--since", default="7d", help="period to cover, e.g. 7d, 24h, 2w (default 7d)")
+    output = report.add_mutually_exclusive_group()
+    output.add_argument("--csv", action="store_true", help="unanswered questions and their groups as CSV")
+    output.add_argument("--suggest", action="store_true", help="ready-to-paste YAML for each group")
+    report.set_defaults(handler=_report)
     chat = commands.add_parser("chat", help="chat in the terminal")
     chat.add_argument("--json", action="store_true", help="scripted: one JSON line per bot message")
     chat.set_defaults(handler=_chat)

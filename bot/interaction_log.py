@@ -1,0 +1,200 @@
+"""The interaction log: what teachers asked and how the bot answered, in one SQLite file under DATA_DIR.
+
+Privacy by design: users are stored only as a keyed hash of their Telegram id (the key comes from
+LOG_KEY or is generated once into the data directory), never names or usernames. Writes go through a
+single writer thread, so the event loop never waits on disk and no row is lost when many users write at
+once. If the database cannot be opened or written, the bot keeps answering and the problem is logged once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import queue
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+LOG_FILE = "interactions.sqlite3"
+KEY_FILE = "log_key"
+SCHEMA_VERSION = 1
+_MIGRATIONS = {
+    1: """
+        CREATE TABLE IF NOT EXISTS interactions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            time REAL NOT NULL,
+            user_key TEXT NOT NULL,
+            chat_type TEXT NOT NULL,
+            question TEXT NOT NULL,
+            status TEXT NOT NULL,
+            entry_id TEXT,
+            score REAL NOT NULL,
+            feedback TEXT
+        );
+        CREATE INDEX IF NOT EXISTS interactions_time ON interactions (time);
+        CREATE INDEX IF NOT EXISTS interactions_user ON interactions (user_key);
+    """,
+}
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One logged question and its outcome."""
+
+    time: float
+    user_key: str
+    chat_type: str
+    question: str
+    status: str
+    entry_id: str | None
+    score: float
+    feedback: str | None = None
+
+
+def load_or_create_key(data_dir: Path, from_env: str | None = None) -> bytes:
+    """The hashing key: LOG_KEY if set, else one generated once and kept in the data directory."""
+    if from_env:
+        return from_env.encode()
+    path = data_dir / KEY_FILE
+    if path.exists():
+        return path.read_bytes().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(key)
+    return key
+
+
+class InteractionLog:
+    """Append-only log of interactions with a background writer; readers query the same file."""
+
+    def __init__(self, path: Path, key: bytes) -> None:
+        self.path = path
+        self._key = key
+        self._queue: queue.Queue[tuple[str, tuple[object, ...]] | None] = queue.Queue()
+        self._reported_failure = False
+        self._writer = threading.Thread(target=self._write_forever, name="interaction-log", daemon=True)
+        self._writer.start()
+
+    def user_key(self, user_id: int) -> str:
+        """A pseudonymous, stable key for a Telegram user id; the id itself is never stored."""
+        return hmac.new(self._key, str(user_id).encode(), hashlib.sha256).hexdigest()[:32]
+
+    def record(
+        self, user_id: int, chat_type: str, question: str, status: str, entry_id: str | None, score: float
+    ) -> None:
+        """Queue one interaction; returns at once."""
+        row = (
+            time.time(),
+            self.user_key(user_id),
+            chat_type,
+            question[:4096],
+            status,
+            entry_id,
+            float(score),
+        )
+        self._queue.put(
+            (
+                "INSERT INTO interactions (time, user_key, chat_type, question, status, entry_id, score)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+        )
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until every queued write has been attempted."""
+        done = threading.Event()
+        self._queue.put(("__flush__", (done,)))
+        done.wait(timeout)
+
+    def close(self) -> None:
+        self.flush()
+        self._queue.put(None)
+        self._writer.join(timeout=10)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.path, timeout=5)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            connection.executescript(_MIGRATIONS[target])
+            connection.execute(f"PRAGMA user_version = {target}")
+        connection.commit()
+
+    def _write_forever(self) -> None:
+        connection: sqlite3.Connection | None = None
+        while True:
+            item = self._queue.get()
+            if item is None:
+                break
+            sql, params = item
+            if sql == "__flush__":
+                params[0].set()  # type: ignore[attr-defined]
+                continue
+            try:
+                if connection is None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    connection = sqlite3.connect(self.path, timeout=5)
+                    connection.execute("PRAGMA journal_mode=WAL")
+                    self._migrate(connection)
+                connection.execute(sql, params)
+                connection.commit()
+                self._reported_failure = False
+            except (sqlite3.Error, OSError) as exc:
+                connection = None
+                if not self._reported_failure:
+                    logger.error(
+                        "Interaction log %s is not writable (%s); answering goes on.", self.path, exc
+                    )
+                    self._reported_failure = True
+        if connection is not None:
+            connection.close()
+
+    def rows(self, since: float = 0.0) -> list[Interaction]:
+        """Every interaction at or after `since` (seconds since the epoch), oldest first."""
+        with self._connect() as connection:
+            self._migrate(connection)
+            cursor = connection.execute(
+                "SELECT time, user_key, chat_type, question, status, entry_id, score, feedback"
+                " FROM interactions WHERE time >= ? ORDER BY time",
+                (since,),
+            )
+            return [Interaction(*row) for row in cursor.fetchall()]
+
+    def forget(self, user_id: int) -> int:
+        """Delete every row of one user; returns how many went."""
+        self.flush()
+        with self._connect() as connection:
+            self._migrate(connection)
+            deleted = connection.execute(
+                "DELETE FROM interactions WHERE user_key = ?", (self.user_key(user_id),)
+            )
+            connection.commit()
+            return deleted.rowcount
+
+    def purge_older_than(self, days: int) -> int:
+        """Delete rows older than `days`; returns how many went."""
+        self.flush()
+        with self._connect() as connection:
+            self._migrate(connection)
+            deleted = connection.execute(
+                "DELETE FROM interactions WHERE time < ?", (time.time() - days * 86400,)
+            )
+            connection.commit()
+            return deleted.rowcount
