@@ -168,6 +168,7 @@ class InteractionLog:
 
     def rows(self, since: float = 0.0) -> list[Interaction]:
         """Every interaction at or after `since` (seconds since the epoch), oldest first."""
+        self.flush()  # read what this process has already recorded
         with self._connect() as connection:
             self._migrate(connection)
             cursor = connection.execute(
