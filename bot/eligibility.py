@@ -41,7 +41,7 @@ _STEP_TEXT = ("id", "group", "kind", "question", "criterion", "asks", "what_coun
 _STEP_FIELDS = {*_STEP_TEXT, "rule", "noted", "answer_words", "choices"}
 _CHOICE_FIELDS = {"value", "label", "words", "covers"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_SOURCES = Path(__file__).resolve().parent.parent / "knowledge" / "sources"
+DEFAULT_SOURCES_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "sources"
 _MAX_ANSWER_CHARS = 500  # longer text is never read as an answer
 
 # Each message the engine shows, with exactly the {placeholders} it fills in.
@@ -277,7 +277,9 @@ class _Checker:
             self.problem(line, f"{what} must use {want}" if exact else f"{what} may only use {want}")
 
 
-def parse_criteria(data: Any, file_name: str, problems: list[Problem]) -> Criteria | None:
+def parse_criteria(
+    data: Any, file_name: str, problems: list[Problem], sources_dir: Path = DEFAULT_SOURCES_DIR
+) -> Criteria | None:
     """Read eligibility.yaml (as loaded by bot.yamlfile); append every problem found as `file:line: message`."""
     check = _Checker(file_name, problems)
     start = len(problems)
@@ -285,7 +287,7 @@ def parse_criteria(data: Any, file_name: str, problems: list[Problem]) -> Criter
         check.problem(1, f"the file must be a mapping with {', '.join(sorted(_TOP_FIELDS))}")
         return None
     check.unknown_keys(data, _TOP_FIELDS)
-    source_text = _read_source(check, data)
+    source_text = _read_source(check, data, sources_dir)
     buttons = _read_texts(check, data, "buttons", dict.fromkeys(_BUTTONS, frozenset()))
     messages = _read_texts(check, data, "messages", _MESSAGES)
     answer_words = _read_answer_words(check, data)
@@ -302,12 +304,12 @@ def parse_criteria(data: Any, file_name: str, problems: list[Problem]) -> Criter
     return criteria
 
 
-def _read_source(check: _Checker, data: LineDict) -> str:
+def _read_source(check: _Checker, data: LineDict, sources_dir: Path) -> str:
     source = check.text(data, "source")
     if source is None:
         return ""
     try:
-        return _quote_form((_SOURCES / source).read_text(encoding="utf-8"))
+        return _quote_form((sources_dir / source).read_text(encoding="utf-8"))
     except OSError:
         check.problem(data.line_of("source"), f"source document 'sources/{source}' not found")
         return ""

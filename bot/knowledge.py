@@ -569,7 +569,7 @@ def load_knowledge(directory: Path = DEFAULT_KNOWLEDGE_DIR) -> Knowledge:
     eligibility = None
     if present(loaded := read("eligibility.yaml")):
         reader, data = loaded
-        eligibility = parse_criteria(data, reader.name, problems)
+        eligibility = parse_criteria(data, reader.name, problems, directory / "sources")
 
     _check_cross_references(problems, entries, topics, sources)
     known_ids = {e.id for e in entries if e.kind == "faq"}
