@@ -35,7 +35,9 @@ def main(paths: list[str]) -> None:
         settings = dict(zip(GRID, values, strict=True))
         answerer.matcher.config = dataclasses.replace(base, **settings)
         result = evaluate(answerer, questions)
-        rows.append((result.correct - WRONG_COST * result.wrong, result.accuracy, result.wrong_rate, settings))
+        rows.append(
+            (result.correct - WRONG_COST * result.wrong, result.accuracy, result.wrong_rate, settings)
+        )
     rows.sort(key=lambda row: row[0], reverse=True)
     print(f"{len(questions)} questions; best settings by correct - {WRONG_COST} x wrong:")
     for _, accuracy, wrong_rate, settings in rows[:10]:

@@ -84,7 +84,12 @@ class Answerer:
             notes = dict.fromkeys(self.knowledge.stale_note(e, self.today()) for e in entries)
             text = "\n\n".join([e.answer for e in entries] + [n for n in notes if n])
             related = tuple(
-                dict.fromkeys(self.knowledge.by_id[r] for e in entries for r in e.related if r not in {x.id for x in entries})
+                dict.fromkeys(
+                    self.knowledge.by_id[r]
+                    for e in entries
+                    for r in e.related
+                    if r not in {x.id for x in entries}
+                )
             )
             return Answer(question, "answered", match.best.entry, score, text, (), related, also=match.also)
         return self.entry_answer(match.best.entry, question, match.status, score)

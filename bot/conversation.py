@@ -92,7 +92,9 @@ class Conversation:
     def start_self_check(self, state: ChatState, prefill_from: str | None) -> Turn:
         """Start the self-check, filling in what the user's last question already said."""
         today = self.answerer.today()
-        prefill = prefill_from_question(self.knowledge.eligibility, prefill_from, today) if prefill_from else None
+        prefill = (
+            prefill_from_question(self.knowledge.eligibility, prefill_from, today) if prefill_from else None
+        )
         dialogue, reply = self.engine.start(prefill)
         return Turn({**state, "eligibility": dialogue}, [reply])
 
