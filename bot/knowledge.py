@@ -38,6 +38,7 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
     "button_topics": frozenset(),
     "ask_prompt": frozenset(),
     "only_text": frozenset(),
+    "slow_down": frozenset(),
     "something_went_wrong": frozenset(),
     "inline_open_chat": frozenset(),
     "command_start": frozenset(),

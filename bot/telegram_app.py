@@ -34,7 +34,13 @@ from telegram import (
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatType, InlineKeyboardButtonLimit, MessageLimit, ParseMode
+from telegram.constants import (
+    CallbackQueryLimit,
+    ChatType,
+    InlineKeyboardButtonLimit,
+    MessageLimit,
+    ParseMode,
+)
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -56,9 +62,11 @@ from telegram.request import BaseRequest
 
 from .answers import Answerer
 from .conversation import COMMANDS, ChatState, Conversation, Turn
+from .flood import FloodGuard
 from .knowledge import Knowledge
 from .replies import Button, Reply
 from .settings import Settings, SettingsError
+from .update_processor import ChatOrderedProcessor
 from .yamlfile import KnowledgeError, Problem
 
 logger = logging.getLogger(__name__)
@@ -68,6 +76,7 @@ Context = ContextTypes.DEFAULT_TYPE
 
 MESSAGE_LIMIT = MessageLimit.MAX_TEXT_LENGTH
 CALLBACK_DATA_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
+POPUP_LIMIT = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
 # The core's button actions (see replies.Button). Anything else is a button this version never made.
 ACTION_PATTERN = re.compile(r"^(?:(?:faq|topic|elig):.+|topics|eligibility|ask)$")
 INLINE_RESULTS = 10
@@ -76,6 +85,13 @@ INLINE_DESCRIPTION_CHARS = 120
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 # Start-up retries (deleteWebhook/setWebhook, getMe) before giving up; polling itself retries forever.
 BOOTSTRAP_RETRIES = 5
+# Updates processed at once (each chat still strictly in order; see update_processor.py). Telegram lets a bot
+# send about 30 messages a second; at a 50-150 ms round trip that needs far fewer, the rest is headroom for
+# slow calls. Each update makes at most one Bot API call at a time, so a pool this size never makes one wait
+# for a free connection.
+MAX_CONCURRENT_UPDATES = 128
+CONNECTION_POOL_SIZE = MAX_CONCURRENT_UPDATES
+POOL_TIMEOUT_SECONDS = 10.0
 # How often changed chat state is written to disk; shutdown always writes it.
 PERSISTENCE_INTERVAL_SECONDS = 10
 STATE_FILE = "telegram_state.pickle"
@@ -86,6 +102,7 @@ PANELS_KEY = "panels"  # message ids of the live browse menu and self-check step
 # if any, it may edit: browsing edits the topics menu; the self-check edits or retires its current step.
 BROWSE_TRIGGERS = frozenset({"topics", "topic"})
 CHECK_TRIGGERS = frozenset({"text", "elig", "eligibility", "cancel", "start", "stale"})
+
 
 class _Default(enum.Enum):
     DEFAULT = enum.auto()
@@ -173,6 +190,15 @@ def adapter_problems(knowledge: Knowledge) -> list[Problem]:
     for topic in knowledge.topics:
         if len(f"topic:{topic.id}".encode()) > CALLBACK_DATA_LIMIT:
             problems.append(Problem("knowledge/faq.yaml", 0, f"topic id '{topic.id}' {too_long}"))
+    notice = knowledge.messages.get("slow_down", "")
+    if len(notice) > POPUP_LIMIT:
+        problems.append(
+            Problem(
+                "knowledge/messages.yaml",
+                0,
+                f"slow_down is shown as a pop-up: at most {POPUP_LIMIT} characters",
+            )
+        )
     return problems
 
 
@@ -335,6 +361,19 @@ class TelegramChat:
         except TelegramError as exc:
             logger.warning("Could not tell chat %s that something went wrong: %s", chat.id, exc)
 
+    async def on_flood(self, update: Update) -> None:
+        """The first update over a sender's flood limit: one polite "slow down" instead of an answer."""
+        notice = self.messages["slow_down"]
+        query = update.callback_query
+        if query is not None:
+            with suppress(BadRequest):
+                await query.answer(notice)  # a short pop-up, and the button stops spinning
+            return
+        message = update.effective_message
+        if message is not None:
+            with suppress(Forbidden):
+                await message.reply_text(to_html(notice))
+
     async def register_commands(self, application: TelegramApplication) -> None:
         """Show the command menu in Telegram's UI; run once when the bot starts."""
         commands = [BotCommand(name, self.messages[f"command_{name}"]) for name in COMMANDS]
@@ -496,11 +535,14 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     persistence: BasePersistence[Any, Any, Any] | _Default | None = DEFAULT,
     rate_limiter: BaseRateLimiter[Any] | _Default | None = DEFAULT,
+    flood_guard: FloodGuard | None = None,
+    max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
 ) -> TelegramApplication:
     """The bot, ready to run or to test: every handler registered, in order.
 
     `request`/`get_updates_request` replace the HTTP client (tests pass a fake). `persistence` defaults to a
-    pickle file in DATA_DIR; `rate_limiter` to AIORateLimiter. Raises KnowledgeError when the knowledge base
+    pickle file in DATA_DIR; `rate_limiter` to AIORateLimiter; `flood_guard` to a FloodGuard with its default
+    limits. Updates from different chats run concurrently, each chat's in order. Raises KnowledgeError when the knowledge base
     lacks something the Telegram bot needs.
     """
     problems = adapter_problems(answerer.knowledge)
@@ -526,6 +568,8 @@ def build_application(
         builder = builder.rate_limiter(rate_limiter)
     if request is not None:
         builder = builder.request(request)
+    else:
+        builder = builder.connection_pool_size(CONNECTION_POOL_SIZE).pool_timeout(POOL_TIMEOUT_SECONDS)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     if persistence is DEFAULT:
@@ -536,8 +580,10 @@ def build_application(
         )
     if persistence is not None:
         builder = builder.persistence(persistence)
+    processor = ChatOrderedProcessor(max_concurrent_updates, flood_guard or FloodGuard())
     chat = TelegramChat(Conversation(answerer), answerer)
-    application = builder.post_init(chat.register_commands).build()
+    processor.on_flood = chat.on_flood
+    application = builder.concurrent_updates(processor).post_init(chat.register_commands).build()
     addressed = _AddressedToBot(application.bot)
     new_message = filters.UpdateType.MESSAGE  # edits and channel posts are left alone: a reply would be noise
 

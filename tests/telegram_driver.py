@@ -14,6 +14,7 @@ import json
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -245,9 +246,17 @@ class FakeTelegram:
 class RecordingRequest(BaseRequest):
     """PTB's HTTP client seam, answered by a FakeTelegram instead of the network."""
 
-    def __init__(self, telegram: FakeTelegram, *, poll_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        telegram: FakeTelegram,
+        *,
+        poll_delay: float = 0.0,
+        round_trip: Callable[[str, dict[str, Any]], float] | None = None,
+    ) -> None:
         self.telegram = telegram
         self.poll_delay = poll_delay
+        # Seconds each call other than getUpdates takes, by method and parameters; None answers at once.
+        self.round_trip = round_trip
 
     @property
     def read_timeout(self) -> float | None:
@@ -273,6 +282,8 @@ class RecordingRequest(BaseRequest):
         params = request_data.parameters if request_data is not None else {}
         if endpoint == "getUpdates" and self.poll_delay:
             await asyncio.sleep(self.poll_delay)  # a long poll that returns nothing new
+        if endpoint != "getUpdates" and self.round_trip is not None:
+            await asyncio.sleep(self.round_trip(endpoint, dict(params)))
         code, body = self.telegram.handle(endpoint, dict(params))
         return code, json.dumps(body).encode()
 
@@ -295,6 +306,7 @@ class ChatDriver:
         user: dict[str, Any] | None = None,
         chat_type: str = "private",
         errors: list[BaseException] | None = None,
+        collect_errors: bool = True,
     ) -> None:
         self.app = app
         self.telegram = telegram
@@ -302,7 +314,8 @@ class ChatDriver:
         self.user = user or TEACHER
         self.chat_type = chat_type
         self.errors: list[BaseException] = [] if errors is None else errors
-        app.add_error_handler(self._record_error)
+        if collect_errors:
+            app.add_error_handler(self._record_error)
 
     async def _record_error(self, update: object, context: Any) -> None:
         self.errors.append(context.error)
@@ -313,6 +326,12 @@ class ChatDriver:
         self, text: str, *, reply_to: ShownMessage | None = None, **extra: Any
     ) -> list[ShownMessage]:
         """Type a message; a leading /command gets its bot_command entity, as Telegram adds it."""
+        return await self.process(self.text_payload(text, reply_to=reply_to, **extra))
+
+    def text_payload(
+        self, text: str, *, reply_to: ShownMessage | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """The update Telegram sends when this user types `text` (see `send`), not yet processed."""
         message = self._user_message(text=text, **extra)
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
@@ -327,7 +346,7 @@ class ChatDriver:
             )
         if reply_to is not None:
             message["reply_to_message"] = self._bot_message_json(reply_to)
-        return await self.process({"message": message})
+        return {"message": message}
 
     async def send_other(self, **content: Any) -> list[ShownMessage]:
         """A message without text: a sticker, photo, location, document..."""
@@ -343,6 +362,10 @@ class ChatDriver:
 
     async def press(self, shown: ShownMessage, data: str) -> list[ShownMessage]:
         """Press a button with any callback data, e.g. one from an older version of the bot."""
+        return await self.process(self.press_payload(shown, data))
+
+    def press_payload(self, shown: ShownMessage, data: str) -> dict[str, Any]:
+        """The update Telegram sends when this user presses a button on `shown`, not yet processed."""
         query = {
             "id": str(next(self._update_ids)),
             "from": self.user,
@@ -350,7 +373,7 @@ class ChatDriver:
             "data": data,
             "message": self._bot_message_json(shown),
         }
-        return await self.process({"callback_query": query})
+        return {"callback_query": query}
 
     async def inline(self, query: str) -> list[dict[str, Any]]:
         """Type `@botname <query>` in some chat; the results offered."""
@@ -364,9 +387,12 @@ class ChatDriver:
     async def process(self, payload: dict[str, Any]) -> list[ShownMessage]:
         """Feed one update; return the bot messages sent or edited because of it."""
         start = len(self.telegram.changed)
-        update = Update.de_json({"update_id": next(self._update_ids), **payload}, self.app.bot)
-        await self.app.process_update(update)
+        await self.app.process_update(self.update(payload))
         return self.telegram.changed[start:]
+
+    def update(self, payload: dict[str, Any]) -> Update:
+        """An Update as PTB builds it from Telegram's JSON, with a fresh update_id."""
+        return Update.de_json({"update_id": next(self._update_ids), **payload}, self.app.bot)
 
     # Reading -------------------------------------------------------------------------------------------
 
