@@ -24,3 +24,4 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_matcher.py
+	$(VENV)/bin/python benchmarks/bench_telegram_burst.py

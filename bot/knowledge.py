@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -60,6 +61,11 @@ class Source:
     valid_until: date
     stale_note: str
     text: str
+
+    @functools.cached_property
+    def searchable(self) -> str:
+        """The text as quotes are looked up in it (see textnorm.for_quote_check), computed once."""
+        return for_quote_check(self.text)
 
 
 @dataclass(frozen=True)
@@ -464,7 +470,7 @@ def _check_cross_references(
                     )
                 )
                 continue
-            if for_quote_check(entry.source.quote) not in for_quote_check(source.text):
+            if for_quote_check(entry.source.quote) not in source.searchable:
                 problems.append(
                     Problem(
                         entry.file,
@@ -472,7 +478,7 @@ def _check_cross_references(
                         f"entry '{entry.id}': quote not found in {entry.source.file}: {entry.source.quote!r}",
                     )
                 )
-            if for_quote_check(entry.source.section) not in for_quote_check(source.text):
+            if for_quote_check(entry.source.section) not in source.searchable:
                 problems.append(
                     Problem(
                         entry.file,

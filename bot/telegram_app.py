@@ -54,8 +54,6 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
-    PersistenceInput,
-    PicklePersistence,
     filters,
 )
 from telegram.request import BaseRequest
@@ -64,6 +62,7 @@ from .answers import Answerer
 from .conversation import COMMANDS, ChatState, Conversation, Turn
 from .flood import FloodGuard
 from .knowledge import Knowledge
+from .persistence import BatchedPicklePersistence
 from .replies import Button, Reply
 from .settings import Settings, SettingsError
 from .update_processor import ChatOrderedProcessor
@@ -85,12 +84,14 @@ INLINE_DESCRIPTION_CHARS = 120
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 # Start-up retries (deleteWebhook/setWebhook, getMe) before giving up; polling itself retries forever.
 BOOTSTRAP_RETRIES = 5
-# Updates processed at once (each chat still strictly in order; see update_processor.py). Telegram lets a bot
-# send about 30 messages a second; at a 50-150 ms round trip that needs far fewer, the rest is headroom for
-# slow calls. Each update makes at most one Bot API call at a time, so a pool this size never makes one wait
-# for a free connection.
+# Updates processed at once (each chat still strictly in order; see update_processor.py). Most of them wait
+# on the rate limiter or a round trip, which costs nothing; the cap only bounds memory in a flood.
 MAX_CONCURRENT_UPDATES = 128
-CONNECTION_POOL_SIZE = MAX_CONCURRENT_UPDATES
+# HTTP connections to the Bot API. The rate limiter lets about 30 calls a second through, so even at a 500 ms
+# round trip about 15 are in flight; httpcore looks at every open connection for every request, so a much
+# bigger pool only costs CPU per answer (measured: 128 connections doubled it). A call that finds every
+# connection busy waits up to POOL_TIMEOUT_SECONDS.
+CONNECTION_POOL_SIZE = 16
 POOL_TIMEOUT_SECONDS = 10.0
 # How often changed chat state is written to disk; shutdown always writes it.
 PERSISTENCE_INTERVAL_SECONDS = 10
@@ -573,10 +574,8 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     if persistence is DEFAULT:
-        persistence = PicklePersistence(
-            settings.data_dir / STATE_FILE,
-            store_data=PersistenceInput(bot_data=False, chat_data=True, user_data=False, callback_data=False),
-            update_interval=PERSISTENCE_INTERVAL_SECONDS,
+        persistence = BatchedPicklePersistence(
+            settings.data_dir / STATE_FILE, update_interval=PERSISTENCE_INTERVAL_SECONDS
         )
     if persistence is not None:
         builder = builder.persistence(persistence)

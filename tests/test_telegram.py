@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MENTION = f"@{BOT_USER['username']}"
 GROUP_ID = -1001234567890
 
+
 def with_messages(answerer: Answerer, **changes: str) -> Answerer:
     """The same answerer with some messages replaced (or added)."""
     knowledge = dataclasses.replace(answerer.knowledge, messages={**answerer.knowledge.messages, **changes})
