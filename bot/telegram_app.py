@@ -378,7 +378,11 @@ class TelegramChat:
     async def register_commands(self, application: TelegramApplication) -> None:
         """Show the command menu in Telegram's UI; run once when the bot starts."""
         commands = [BotCommand(name, self.messages[f"command_{name}"]) for name in COMMANDS]
-        await application.bot.set_my_commands(commands)
+        try:
+            await application.bot.set_my_commands(commands)
+        except TelegramError as exc:
+            # The menu is a convenience: typed commands work without it, so this never stops the bot.
+            logger.warning("The command menu could not be registered: %s", exc)
 
     # State ----------------------------------------------------------------------------------------------
 

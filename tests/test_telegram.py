@@ -164,6 +164,18 @@ async def test_the_command_menu_is_registered_on_start(
     assert [c["description"] for c in commands] == [messages[f"command_{name}"] for name in COMMANDS]
 
 
+async def test_a_failed_command_menu_does_not_stop_the_bot(
+    app: TelegramApplication, fake: FakeTelegram, chat: ChatDriver, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail_next("setMyCommands", 400, "Bad Request: method is not supported here")
+    assert app.post_init is not None
+    with caplog.at_level(logging.WARNING):
+        await app.post_init(app)
+    assert "command menu could not be registered" in caplog.text
+    await chat.send("/start")
+    assert chat.last().buttons, "the bot still answers"
+
+
 # --- Questions ------------------------------------------------------------------------------------------------
 
 
