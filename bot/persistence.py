@@ -32,6 +32,21 @@ class BatchedPicklePersistence(PicklePersistence[dict[Any, Any], dict[Any, Any],
         self._writing: asyncio.Task[None] | None = None
         self._write_again = False
 
+    async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
+        """The saved chats; a file that cannot be read is set aside (and logged), and the bot starts afresh."""
+        try:
+            return await super().get_chat_data()
+        except TypeError as exc:  # how PicklePersistence reports a file it cannot unpickle
+            aside = self.filepath.with_name(f"{self.filepath.name}.unreadable")
+            logger.error(
+                "Chat state in %s cannot be read (%s); it was moved to %s and every chat starts afresh",
+                self.filepath,
+                exc.__cause__ or exc,
+                aside.name,
+            )
+            os.replace(self.filepath, aside)
+            return await super().get_chat_data()
+
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
         await super().update_chat_data(chat_id, data)  # on_flush=True: in memory only
         self._schedule_write()

@@ -78,3 +78,19 @@ async def test_a_failed_write_is_logged_and_the_bot_goes_on(
         await settle()
     assert "could not be saved" in caplog.text
     assert not list(tmp_path.glob("**/.telegram_state*")), "no temporary file is left behind"
+
+
+async def test_an_unreadable_state_file_is_set_aside_and_the_bot_starts(
+    tmp_path: Path, answerer: Answerer, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / STATE_FILE).write_bytes(b"this is not a pickle")
+    fake = FakeTelegram()
+    app = build(tmp_path, answerer, fake)
+    with caplog.at_level(logging.ERROR):
+        async with app:
+            sam = ChatDriver(app, fake)
+            await sam.send("/start")
+            assert sam.last().buttons
+    assert "cannot be read" in caplog.text
+    assert (tmp_path / f"{STATE_FILE}.unreadable").read_bytes() == b"this is not a pickle"
+    assert sam.chat_id in saved_chats(tmp_path), "the new state is saved as usual"
