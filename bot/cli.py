@@ -115,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
         return _chat(args)
     from .telegram_app import run_telegram
 
-    return run_telegram(_load(args.knowledge))
+    return run_telegram(_load(args.knowledge), knowledge_dir=args.knowledge)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,18 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .answers import Answerer
+from .answers import Answer, Answerer
 from .eligibility import EligibilityEngine, prefill_from_question
 from .replies import Button, Reply
 
 ChatState = dict[str, Any]
 COMMANDS = ("start", "help", "eligibility", "topics", "about", "cancel")
+PRIVACY_COMMANDS = ("privacy", "forget")
 
 
 @dataclass(frozen=True)
 class Turn:
     state: ChatState
     replies: list[Reply]
+    # The matcher's outcome when the turn answered a typed question (adapters log it); None otherwise.
+    answer: Answer | None = None
 
 
 class Conversation:
@@ -42,7 +45,7 @@ class Conversation:
             return self._continue_self_check(state, dialogue, text)
         answer = self.answerer.ask(text)
         new_state = {**state, "last_question": text[:500]}
-        return Turn(new_state, [answer.reply(self.messages)])
+        return Turn(new_state, [answer.reply(self.messages)], answer)
 
     def command(self, state: ChatState, command: str) -> Turn:
         if command == "start":
@@ -52,6 +55,9 @@ class Conversation:
             return Turn(state, [Reply(self.messages["help"])])
         if command == "about":
             return Turn(state, [Reply(self.messages["about"])])
+        if command in PRIVACY_COMMANDS:
+            # Adapters that keep data (Telegram) answer these themselves; this chat keeps nothing.
+            return Turn(state, [Reply(self.messages["console_privacy"])])
         if command == "topics":
             return Turn(state, [self.topics_menu()])
         if command == "eligibility":

@@ -21,12 +21,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 logger = logging.getLogger(__name__)
 
 LOG_FILE = "interactions.sqlite3"
 KEY_FILE = "log_key"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MIGRATIONS = {
     1: """
         CREATE TABLE IF NOT EXISTS interactions (
@@ -43,7 +44,22 @@ _MIGRATIONS = {
         CREATE INDEX IF NOT EXISTS interactions_time ON interactions (time);
         CREATE INDEX IF NOT EXISTS interactions_user ON interactions (user_key);
     """,
+    # 2: feedback buttons name their row by `ref`; hand-offs remember where a curator's reply goes.
+    2: """
+        ALTER TABLE interactions ADD COLUMN ref TEXT;
+        CREATE INDEX IF NOT EXISTS interactions_ref ON interactions (ref);
+        CREATE TABLE IF NOT EXISTS handoffs (
+            curator_message_id INTEGER PRIMARY KEY,
+            time REAL NOT NULL,
+            user_key TEXT,
+            chat_id INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS handoffs_user ON handoffs (user_key);
+    """,
 }
+# A hand-off whose teacher used /forget keeps only its post id and time: the curator can be told why a
+# reply cannot be delivered, and nothing about the teacher is left.
+HandoffTarget = int | Literal["forgotten", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -92,8 +108,9 @@ class InteractionLog:
 
     def record(
         self, user_id: int, chat_type: str, question: str, status: str, entry_id: str | None, score: float
-    ) -> None:
-        """Queue one interaction; returns at once."""
+    ) -> str:
+        """Queue one interaction and return at once; the result is the row's `ref` for its feedback."""
+        ref = secrets.token_urlsafe(6)
         row = (
             time.time(),
             self.user_key(user_id),
@@ -102,14 +119,58 @@ class InteractionLog:
             status,
             entry_id,
             float(score),
+            ref,
         )
         self._queue.put(
             (
-                "INSERT INTO interactions (time, user_key, chat_type, question, status, entry_id, score)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO interactions (time, user_key, chat_type, question, status, entry_id, score, ref)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
         )
+        return ref
+
+    def record_feedback(self, ref: str, user_id: int, feedback: str) -> None:
+        """Queue feedback ("helpful" or "not_helpful") on one of this user's rows; returns at once."""
+        self._queue.put(
+            (
+                "UPDATE interactions SET feedback = ? WHERE ref = ? AND user_key = ?",
+                (feedback, ref, self.user_key(user_id)),
+            )
+        )
+
+    def record_handoff(self, curator_message_id: int, user_id: int, chat_id: int) -> None:
+        """Queue where a curator's reply to this post goes; returns at once."""
+        self._queue.put(
+            (
+                "INSERT OR REPLACE INTO handoffs (curator_message_id, time, user_key, chat_id) VALUES (?, ?, ?, ?)",
+                (curator_message_id, time.time(), self.user_key(user_id), chat_id),
+            )
+        )
+
+    def question(self, ref: str, user_id: int) -> Interaction | None:
+        """One of this user's interactions by its ref (None if unknown, purged or forgotten). Blocks."""
+        self.flush()
+        with self._connect() as connection:
+            self._migrate(connection)
+            row = connection.execute(
+                "SELECT time, user_key, chat_type, question, status, entry_id, score, feedback"
+                " FROM interactions WHERE ref = ? AND user_key = ?",
+                (ref, self.user_key(user_id)),
+            ).fetchone()
+        return Interaction(*row) if row else None
+
+    def handoff_target(self, curator_message_id: int) -> HandoffTarget:
+        """The chat a reply to this curator post goes to, or why there is none. Blocks."""
+        self.flush()
+        with self._connect() as connection:
+            self._migrate(connection)
+            row = connection.execute(
+                "SELECT chat_id FROM handoffs WHERE curator_message_id = ?", (curator_message_id,)
+            ).fetchone()
+        if row is None:
+            return "unknown"
+        return "forgotten" if row[0] is None else int(row[0])
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every queued write has been attempted."""
@@ -125,6 +186,7 @@ class InteractionLog:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         connection = sqlite3.connect(self.path, timeout=5)
+        connection.execute("PRAGMA secure_delete = ON")  # deleted questions are overwritten, not left behind
         try:
             yield connection
         finally:
@@ -152,6 +214,7 @@ class InteractionLog:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     connection = sqlite3.connect(self.path, timeout=5)
                     connection.execute("PRAGMA journal_mode=WAL")
+                    connection.execute("PRAGMA secure_delete = ON")
                     self._migrate(connection)
                 connection.execute(sql, params)
                 connection.commit()
@@ -179,14 +242,18 @@ class InteractionLog:
             return [Interaction(*row) for row in cursor.fetchall()]
 
     def forget(self, user_id: int) -> int:
-        """Delete every row of one user; returns how many went."""
+        """Delete every question of one user and their hand-offs' chat; returns how many questions went."""
         self.flush()
+        key = self.user_key(user_id)
         with self._connect() as connection:
             self._migrate(connection)
-            deleted = connection.execute(
-                "DELETE FROM interactions WHERE user_key = ?", (self.user_key(user_id),)
+            deleted = connection.execute("DELETE FROM interactions WHERE user_key = ?", (key,))
+            connection.execute(
+                "UPDATE handoffs SET user_key = NULL, chat_id = NULL WHERE user_key = ?", (key,)
             )
             connection.commit()
+            # Old copies of the pages live on in the write-ahead log until it is checkpointed.
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return deleted.rowcount
 
     def purge_older_than(self, days: int) -> int:
@@ -194,8 +261,8 @@ class InteractionLog:
         self.flush()
         with self._connect() as connection:
             self._migrate(connection)
-            deleted = connection.execute(
-                "DELETE FROM interactions WHERE time < ?", (time.time() - days * 86400,)
-            )
+            cutoff = time.time() - days * 86400
+            deleted = connection.execute("DELETE FROM interactions WHERE time < ?", (cutoff,))
+            connection.execute("DELETE FROM handoffs WHERE time < ?", (cutoff,))
             connection.commit()
             return deleted.rowcount

@@ -46,6 +46,9 @@ class Settings:
     knowledge_dir: Path = field(default=DEFAULT_KNOWLEDGE_DIR, metadata=_env("KNOWLEDGE_DIR"))
     log_level: str = field(default="INFO", metadata=_env("LOG_LEVEL"))
     admin_ids: frozenset[int] = field(default=frozenset(), metadata=_env("ADMIN_IDS"))
+    curator_chat_id: int | None = field(default=None, metadata=_env("CURATOR_CHAT_ID"))
+    retention_days: int = field(default=180, metadata=_env("RETENTION_DAYS"))
+    log_key: str | None = field(default=None, repr=False, metadata=_env("LOG_KEY"))
 
     def __post_init__(self) -> None:
         if not TOKEN_SHAPE.match(self.token):
@@ -77,6 +80,8 @@ class Settings:
             raise SettingsError("WEBHOOK_LISTEN must be an address to listen on, such as 0.0.0.0")
         if self.webhook_secret_token is not None and not SECRET_TOKEN_SHAPE.match(self.webhook_secret_token):
             raise SettingsError("WEBHOOK_SECRET_TOKEN must be 1-256 characters of A-Z, a-z, 0-9, '_' or '-'")
+        if self.retention_days < 1:
+            raise SettingsError(f"RETENTION_DAYS must be at least 1, not {self.retention_days}")
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
 
@@ -112,6 +117,14 @@ class Settings:
                 for item in raw["admin_ids"].split(",")
                 if item.strip()
             )
+        if "curator_chat_id" in raw:
+            values["curator_chat_id"] = _integer(
+                "CURATOR_CHAT_ID", raw["curator_chat_id"], "a Telegram chat id (groups start with -100)"
+            )
+        if "retention_days" in raw:
+            values["retention_days"] = _integer("RETENTION_DAYS", raw["retention_days"], "a number of days")
+        if "log_key" in raw:
+            values["log_key"] = raw["log_key"]
         return cls(**values)  # type: ignore[arg-type]
 
     @property
@@ -139,8 +152,9 @@ class Settings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values that must never reach a log line: the token, its secret half and the webhook secret."""
-        return tuple(s for s in (self.token, self.token.partition(":")[2], self.webhook_secret_token) if s)
+        """Values that must never reach a log line: the token, its secret half, the webhook secret, LOG_KEY."""
+        candidates = (self.token, self.token.partition(":")[2], self.webhook_secret_token, self.log_key)
+        return tuple(s for s in candidates if s)
 
 
 def _check_url(variable: str, value: str) -> None:

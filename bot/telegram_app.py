@@ -7,6 +7,8 @@ message flow and the run modes: docs/telegram.md.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import enum
 import hashlib
 import html
@@ -18,6 +20,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from pathlib import Path
 from typing import Any, Literal
 
 from telegram import (
@@ -59,12 +62,14 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from .answers import Answerer
-from .conversation import COMMANDS, ChatState, Conversation, Turn
+from .conversation import COMMANDS, PRIVACY_COMMANDS, ChatState, Conversation, Turn
 from .flood import FloodGuard
+from .interaction_log import InteractionLog
 from .knowledge import Knowledge
 from .persistence import BatchedPicklePersistence
 from .replies import Button, Reply
 from .settings import Settings, SettingsError
+from .telegram_curator import ADMIN_COMMANDS, CURATOR_ACTION_PATTERN, CuratorDesk, open_interaction_log
 from .update_processor import ChatOrderedProcessor
 from .yamlfile import KnowledgeError, Problem
 
@@ -248,6 +253,13 @@ class TelegramChat:
         self.conversation = conversation
         self.answerer = answerer
         self.messages = answerer.knowledge.messages
+        self.desk: CuratorDesk | None = None  # the curator's loop, when there is an interaction log
+
+    def use(self, answerer: Answerer) -> None:
+        """Answer from now on with another (reloaded) knowledge base; chats keep their state."""
+        self.conversation = Conversation(answerer)
+        self.answerer = answerer
+        self.messages = answerer.knowledge.messages
 
     # Messages -------------------------------------------------------------------------------------------
 
@@ -268,6 +280,8 @@ class TelegramChat:
             return
         text = self._without_mention(message.text, context.bot)
         before, turn = self._take_turn(context, lambda state: self.conversation.handle(state, text))
+        if self.desk is not None:
+            turn = self.desk.after_question(update, turn)
         kind = _panel_kind("text", before, turn)
         await self._respond(context, message.chat_id, turn, anchor=message, kind=kind, quote=True)
 
@@ -377,7 +391,8 @@ class TelegramChat:
 
     async def register_commands(self, application: TelegramApplication) -> None:
         """Show the command menu in Telegram's UI; run once when the bot starts."""
-        commands = [BotCommand(name, self.messages[f"command_{name}"]) for name in COMMANDS]
+        names = (*COMMANDS, *PRIVACY_COMMANDS) if self.desk is not None else COMMANDS
+        commands = [BotCommand(name, self.messages[f"command_{name}"]) for name in names]
         try:
             await application.bot.set_my_commands(commands)
         except TelegramError as exc:
@@ -542,12 +557,14 @@ def build_application(
     rate_limiter: BaseRateLimiter[Any] | _Default | None = DEFAULT,
     flood_guard: FloodGuard | None = None,
     max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+    interaction_log: InteractionLog | _Default | None = DEFAULT,
 ) -> TelegramApplication:
     """The bot, ready to run or to test: every handler registered, in order.
 
     `request`/`get_updates_request` replace the HTTP client (tests pass a fake). `persistence` defaults to a
     pickle file in DATA_DIR; `rate_limiter` to AIORateLimiter; `flood_guard` to a FloodGuard with its default
-    limits. Updates from different chats run concurrently, each chat's in order. Raises KnowledgeError when the knowledge base
+    limits; `interaction_log` to the SQLite log in DATA_DIR (None: no log, no feedback or hand-off buttons).
+    Updates from different chats run concurrently, each chat's in order. Raises KnowledgeError when the knowledge base
     lacks something the Telegram bot needs.
     """
     problems = adapter_problems(answerer.knowledge)
@@ -586,14 +603,38 @@ def build_application(
     processor = ChatOrderedProcessor(max_concurrent_updates, flood_guard or FloodGuard())
     chat = TelegramChat(Conversation(answerer), answerer)
     processor.on_flood = chat.on_flood
-    application = builder.concurrent_updates(processor).post_init(chat.register_commands).build()
+    if interaction_log is DEFAULT:
+        interaction_log = open_interaction_log(settings)
+    desk = chat.desk = CuratorDesk(settings, interaction_log, chat) if interaction_log is not None else None
+
+    async def on_start(application: TelegramApplication) -> None:
+        await chat.register_commands(application)
+        if desk is not None:
+            desk.schedule(application)
+
+    async def on_stop(application: TelegramApplication) -> None:
+        if interaction_log is not None:
+            await asyncio.to_thread(interaction_log.close)  # every queued row written
+
+    application = builder.concurrent_updates(processor).post_init(on_start).post_shutdown(on_stop).build()
     addressed = _AddressedToBot(application.bot)
     new_message = filters.UpdateType.MESSAGE  # edits and channel posts are left alone: a reply would be noise
 
     # Order matters: within a group PTB runs only the first handler whose filters match.
+    # 0. In the curator chat, a reply to one of the bot's hand-off posts goes back to the teacher.
+    if desk is not None and settings.curator_chat_id is not None:
+        curator_reply = (
+            filters.Chat(settings.curator_chat_id) & filters.REPLY & filters.TEXT & ~filters.COMMAND
+        )
+        application.add_handler(MessageHandler(curator_reply & new_message, desk.on_curator_reply))
     # 1. Known commands first, so /help is never read as a question. CommandHandler itself ignores
-    #    /help@otherbot in groups.
+    #    /help@otherbot in groups. Admin commands answer non-admins as unknown commands.
     application.add_handler(CommandHandler(COMMANDS, chat.on_command, filters=new_message))
+    if desk is not None:
+        application.add_handler(
+            CommandHandler(PRIVACY_COMMANDS, desk.on_privacy_command, filters=new_message)
+        )
+        application.add_handler(CommandHandler(ADMIN_COMMANDS, desk.on_admin_command, filters=new_message))
     # 2. Any other command: "unknown command" - in a group only when clearly meant for us (/foo@thisbot).
     application.add_handler(MessageHandler(filters.COMMAND & new_message & addressed, chat.on_command))
     # 3. Free text goes to the matcher or the self-check. Our own inline results, pasted back into the chat,
@@ -608,7 +649,10 @@ def build_application(
     application.add_handler(
         MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & new_message & addressed, chat.on_non_text)
     )
-    # 5. Buttons: the core's namespaced actions; then, because it matches anything, the stale-button handler.
+    # 5. Buttons: feedback and hand-off; the core's namespaced actions; then, because it matches anything,
+    #    the stale-button handler.
+    if desk is not None:
+        application.add_handler(CallbackQueryHandler(desk.on_button, pattern=CURATOR_ACTION_PATTERN))
     application.add_handler(CallbackQueryHandler(chat.on_button, pattern=ACTION_PATTERN))
     application.add_handler(CallbackQueryHandler(chat.on_stale_button))
     # 6. Inline mode: @botname <words> in any chat.
@@ -654,12 +698,16 @@ def _refuse(reason: str) -> int:
     return 1
 
 
-def run_telegram(answerer: Answerer, settings: Settings | None = None) -> int:
+def run_telegram(
+    answerer: Answerer, settings: Settings | None = None, knowledge_dir: Path | None = None
+) -> int:
     """Run the bot until stopped (long polling, or a webhook server if WEBHOOK_URL is set); the exit code."""
     try:
         settings = settings or Settings.from_env()
     except SettingsError as exc:
         return _refuse(str(exc))
+    if knowledge_dir is not None:
+        settings = dataclasses.replace(settings, knowledge_dir=knowledge_dir)  # what /reload re-reads
     configure_logging(settings)
     if settings.uses_webhook and importlib.util.find_spec("tornado") is None:
         return _refuse('WEBHOOK_URL is set, but webhook mode needs "python-telegram-bot[webhooks]" installed')

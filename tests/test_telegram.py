@@ -160,8 +160,10 @@ async def test_the_command_menu_is_registered_on_start(
     await app.post_init(app)
     (call,) = fake.calls_to("setMyCommands")
     commands = call.params["commands"]
-    assert [c["command"] for c in commands] == list(COMMANDS)
-    assert [c["description"] for c in commands] == [messages[f"command_{name}"] for name in COMMANDS]
+    public = [*COMMANDS, "privacy", "forget"]
+    assert [c["command"] for c in commands] == public
+    assert [c["description"] for c in commands] == [messages[f"command_{name}"] for name in public]
+    assert not {"stats", "report", "reload"} & {c["command"] for c in commands}, "admin commands stay hidden"
 
 
 async def test_a_failed_command_menu_does_not_stop_the_bot(
@@ -184,7 +186,8 @@ async def test_a_confident_answer_offers_related_questions(chat: ChatDriver, tg_
     await chat.send("How much does the programme cost?")
     assert chat.last_text() == knowledge.answer_text(knowledge.by_id["cost"], tg_answerer.today())
     related = [knowledge.by_id[r].question for r in knowledge.by_id["cost"].related]
-    assert chat.last().labels == related
+    feedback = [knowledge.messages["button_helpful"], knowledge.messages["button_not_helpful"]]
+    assert chat.last().labels == related + feedback
     await chat.click(related[0])
     assert chat.last_text() == knowledge.answer_text(
         knowledge.by_id[knowledge.by_id["cost"].related[0]], tg_answerer.today()
@@ -198,7 +201,8 @@ async def test_an_unsure_match_asks_did_you_mean(
     assert expected.status == "suggest"
     await chat.send("mastery")
     assert chat.last_text() == messages["suggest_intro"]
-    assert chat.last().labels == [e.question for e in expected.suggestions]
+    suggestions = [e.question for e in expected.suggestions]
+    assert chat.last().labels == suggestions + [messages["button_ask_person"]]
     await chat.click(expected.suggestions[0].question)
     assert chat.last_text() == tg_answerer.entry_answer(expected.suggestions[0]).text
 
@@ -206,7 +210,7 @@ async def test_an_unsure_match_asks_did_you_mean(
 async def test_no_match_gives_the_fallback_and_the_topic_menu(chat: ChatDriver, messages: Any) -> None:
     await chat.send("who won the football last night")
     assert chat.last_text() == messages["fallback"]
-    assert chat.last().labels == [messages["button_topics"]]
+    assert chat.last().labels == [messages["button_topics"], messages["button_ask_person"]]
     await chat.click(messages["button_topics"])
     assert chat.last_text() == messages["topics_intro"]
 
