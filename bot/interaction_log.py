@@ -94,9 +94,10 @@ def load_or_create_key(data_dir: Path, from_env: str | None = None) -> bytes:
 class InteractionLog:
     """Append-only log of interactions with a background writer; readers query the same file."""
 
-    def __init__(self, path: Path, key: bytes) -> None:
+    def __init__(self, path: Path, key: bytes, *, busy_timeout: float = 5.0) -> None:
         self.path = path
         self._key = key
+        self._busy_timeout = busy_timeout  # seconds to wait for a database another process has locked
         self._queue: queue.Queue[tuple[str, tuple[object, ...]] | None] = queue.Queue()
         self._reported_failure = False
         self._writer = threading.Thread(target=self._write_forever, name="interaction-log", daemon=True)
@@ -185,7 +186,7 @@ class InteractionLog:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=5)
+        connection = sqlite3.connect(self.path, timeout=self._busy_timeout)
         connection.execute("PRAGMA secure_delete = ON")  # deleted questions are overwritten, not left behind
         try:
             yield connection
@@ -212,7 +213,7 @@ class InteractionLog:
             try:
                 if connection is None:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
-                    connection = sqlite3.connect(self.path, timeout=5)
+                    connection = sqlite3.connect(self.path, timeout=self._busy_timeout)
                     connection.execute("PRAGMA journal_mode=WAL")
                     connection.execute("PRAGMA secure_delete = ON")
                     self._migrate(connection)
