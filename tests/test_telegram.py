@@ -202,7 +202,7 @@ async def test_an_unsure_match_asks_did_you_mean(
     await chat.send("mastery")
     assert chat.last_text() == messages["suggest_intro"]
     suggestions = [e.question for e in expected.suggestions]
-    assert chat.last().labels == suggestions + [messages["button_ask_person"]]
+    assert chat.last().labels == [*suggestions, messages["button_ask_person"]]
     await chat.click(expected.suggestions[0].question)
     assert chat.last_text() == tg_answerer.entry_answer(expected.suggestions[0]).text
 
