@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 LOG_FILE = "interactions.sqlite3"
 KEY_FILE = "log_key"
 SCHEMA_VERSION = 2
+# Rows written in one transaction at most; a burst of questions queues up while the previous batch writes.
+WRITE_BATCH = 500
 _MIGRATIONS = {
     1: """
         CREATE TABLE IF NOT EXISTS interactions (
@@ -201,34 +203,59 @@ class InteractionLog:
         connection.commit()
 
     def _write_forever(self) -> None:
+        """Write queued rows in batches: everything waiting is one transaction, so a burst costs one commit."""
         connection: sqlite3.Connection | None = None
-        while True:
+        stopping = False
+        while not stopping:
+            batch: list[tuple[str, tuple[object, ...]]] = []
+            flushes: list[threading.Event] = []
             item = self._queue.get()
-            if item is None:
-                break
-            sql, params = item
-            if sql == "__flush__":
-                params[0].set()  # type: ignore[attr-defined]
-                continue
-            try:
-                if connection is None:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    connection = sqlite3.connect(self.path, timeout=self._busy_timeout)
-                    connection.execute("PRAGMA journal_mode=WAL")
-                    connection.execute("PRAGMA secure_delete = ON")
-                    self._migrate(connection)
-                connection.execute(sql, params)
-                connection.commit()
-                self._reported_failure = False
-            except (sqlite3.Error, OSError) as exc:
-                connection = None
-                if not self._reported_failure:
-                    logger.error(
-                        "Interaction log %s is not writable (%s); answering goes on.", self.path, exc
-                    )
-                    self._reported_failure = True
+            while True:
+                if item is None:
+                    stopping = True
+                elif item[0] == "__flush__":
+                    flushes.append(item[1][0])  # type: ignore[arg-type]
+                else:
+                    batch.append(item)
+                if stopping or len(batch) >= WRITE_BATCH:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                connection = self._write_batch(connection, batch)
+            for done in flushes:
+                done.set()
         if connection is not None:
             connection.close()
+
+    def _write_batch(
+        self, connection: sqlite3.Connection | None, batch: list[tuple[str, tuple[object, ...]]]
+    ) -> sqlite3.Connection | None:
+        """Write one batch; the connection to use next (None after a failure, to reopen the file)."""
+        try:
+            if connection is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                connection = sqlite3.connect(self.path, timeout=self._busy_timeout)
+                connection.execute("PRAGMA journal_mode=WAL")
+                # WAL with synchronous=NORMAL survives a crash of the bot; only a power cut may lose the
+                # last few batches. One fsync per question would cost more than answering it.
+                connection.execute("PRAGMA synchronous = NORMAL")
+                connection.execute("PRAGMA secure_delete = ON")
+                self._migrate(connection)
+            with connection:  # one transaction: committed, or rolled back on error
+                for sql, params in batch:
+                    connection.execute(sql, params)
+            self._reported_failure = False
+            return connection
+        except (sqlite3.Error, OSError) as exc:
+            if connection is not None:
+                connection.close()
+            if not self._reported_failure:
+                logger.error("Interaction log %s is not writable (%s); answering goes on.", self.path, exc)
+                self._reported_failure = True
+            return None
 
     def rows(self, since: float = 0.0) -> list[Interaction]:
         """Every interaction at or after `since` (seconds since the epoch), oldest first."""
