@@ -17,8 +17,10 @@ from .matcher import Matcher
 
 _PERIOD = re.compile(r"^(\d+)([hdw])$")
 _SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
-# Questions at least this similar (rapidfuzz token_set_ratio, 0-100) are one group in the report.
+# Questions whose matching terms are at least this similar (rapidfuzz token_sort_ratio, 0-100) are one
+# group in the report; so are questions that both came at least GROUP_NEAREST_SCORE close to one entry.
 GROUP_SIMILARITY = 70
+GROUP_NEAREST_SCORE = 0.7
 
 
 def parse_period(text: str) -> float:
@@ -50,21 +52,35 @@ class Report:
 
 
 def group_questions(questions: list[str], matcher: Matcher) -> list[QuestionGroup]:
-    """Greedy grouping by similarity, largest groups first, each with the entry it came closest to."""
-    groups: list[list[str]] = []
+    """Greedy grouping, largest groups first, each with the entry it came closest to.
+
+    Two questions share a group when their matching terms (typos corrected, synonyms folded, stopwords
+    dropped, stemmed) are similar, or when both came clearly closest to the same entry: "is it online?"
+    and "where are the training days held?" share few words but the same missing answer.
+    """
+    groups: list[list[tuple[str, str, str | None]]] = []
     for question in questions:
+        ranked = matcher.rank(question)
+        nearest = ranked[0].entry.id if ranked and ranked[0].score >= GROUP_NEAREST_SCORE else None
+        terms = " ".join(sorted(set(matcher.analyzer.terms(question))))
         for group in groups:
-            if fuzz.token_set_ratio(question.lower(), group[0].lower()) >= GROUP_SIMILARITY:
-                group.append(question)
+            if any(
+                (nearest is not None and nearest == their_nearest)
+                or fuzz.token_sort_ratio(terms, their_terms) >= GROUP_SIMILARITY
+                for _, their_terms, their_nearest in group
+            ):
+                group.append((question, terms, nearest))
                 break
         else:
-            groups.append([question])
+            groups.append([(question, terms, nearest)])
     result = []
     for group in sorted(groups, key=len, reverse=True):
-        ranked = matcher.rank(group[0])
+        ranked = matcher.rank(group[0][0])
         result.append(
             QuestionGroup(
-                tuple(group), ranked[0].entry.id if ranked else None, ranked[0].score if ranked else 0.0
+                tuple(q for q, _, _ in group),
+                ranked[0].entry.id if ranked else None,
+                ranked[0].score if ranked else 0.0,
             )
         )
     return result

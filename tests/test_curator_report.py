@@ -12,7 +12,14 @@ from bot_process import run_bot
 
 from bot.answers import Answerer
 from bot.interaction_log import LOG_FILE, InteractionLog, load_or_create_key
-from bot.report import build_report, parse_period, render_csv, render_suggestions, render_text
+from bot.report import (
+    build_report,
+    group_questions,
+    parse_period,
+    render_csv,
+    render_suggestions,
+    render_text,
+)
 
 
 @pytest.fixture
@@ -89,6 +96,23 @@ def test_report_groups_similar_unanswered_questions(log: InteractionLog, answere
     assert "venue_and_format" in render_csv(report)
     assert "venue_and_format:\n- where is the training held?" in render_suggestions(report, close_enough=0.0)
     assert "id: new_entry_1" in render_suggestions(report, close_enough=2.0)
+
+
+def test_paraphrases_with_few_shared_words_group_by_their_nearest_entry(answerer: Answerer) -> None:
+    groups = group_questions(
+        [
+            "Are the sessions online or face to face?",
+            "do i get a certificate at the end",
+            "is it online",
+            "where are the training days held",
+            "is there a qualification at the end",
+        ],
+        answerer.matcher,
+    )
+    assert [set(g.questions) for g in groups] == [
+        {"Are the sessions online or face to face?", "is it online", "where are the training days held"},
+        {"do i get a certificate at the end", "is there a qualification at the end"},
+    ]
 
 
 def test_period_parsing() -> None:
