@@ -47,3 +47,13 @@ def test_answers_are_plain_english(answerer: Answerer) -> None:
     mean = sum(scores.values()) / len(scores)
     assert not hard, f"answers below Flesch reading ease {MIN_EACH}: {hard}"
     assert mean >= MIN_MEAN, f"mean Flesch reading ease {mean:.1f}"
+
+
+def test_the_bots_other_messages_are_plain_english(answerer: Answerer) -> None:
+    # Flesch is noise on a few words ("Weekly report:", button labels), so only messages of a sentence or more.
+    scores = {
+        key: reading_ease(text) for key, text in answerer.knowledge.messages.items() if len(text.split()) >= 8
+    }
+    hard = {key: round(score) for key, score in scores.items() if score < 50}
+    assert not hard, f"messages below Flesch reading ease 50: {hard}"
+    assert sum(scores.values()) / len(scores) >= 70
