@@ -1,5 +1,7 @@
 # The Telegram bot. Build: docker build -t mastery-faq-bot .
 # Run:   docker run --env-file .env -v mastery-faq-data:/data mastery-faq-bot
+# To let curators edit answers without a rebuild, also mount the folder and use /reload in Telegram:
+#        -v "$PWD/knowledge:/app/knowledge:ro"
 # The token comes only from the environment at run time: it is never baked into the image.
 FROM python:3.11-slim
 
@@ -27,7 +29,8 @@ COPY knowledge ./knowledge
 RUN python -m bot check
 
 USER bot
-# Chat state (the self-check in progress) lives here; mount a volume so it survives new containers.
+# Chat state (the self-check in progress) and the question log live here; mount a volume so they survive
+# new containers.
 VOLUME ["/data"]
 # Used only in webhook mode (WEBHOOK_URL set); WEBHOOK_PORT defaults to 8443.
 EXPOSE 8443
