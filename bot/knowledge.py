@@ -150,6 +150,7 @@ class MatcherConfig:
     answer_text_weight: float
     unknown_word_weight: float
     number_weight: float
+    number_conflict_penalty: float
     weak_word_weight: float
     typo_min_length: int
     typo_score_cutoff: float
@@ -170,6 +171,7 @@ class Knowledge:
     synonyms: Mapping[str, tuple[str, ...]]
     stopwords: frozenset[str]
     weak_words: frozenset[str]
+    numbered_names: frozenset[str]  # words whose number names a different thing: cohort 1, cohort 2
     messages: Mapping[str, str]
     matcher: MatcherConfig
     sources: Mapping[str, Source]
@@ -381,11 +383,11 @@ def _word_list(reader: _Reader, doc: LineDict, key: str) -> frozenset[str]:
 
 def _read_synonyms(
     reader: _Reader, data: Any
-) -> tuple[dict[str, tuple[str, ...]], frozenset[str], frozenset[str]]:
+) -> tuple[dict[str, tuple[str, ...]], frozenset[str], frozenset[str], frozenset[str]]:
     doc = reader.mapping(data, 1, "the file")
     if doc is None:
-        return {}, frozenset(), frozenset()
-    reader.unknown_keys(doc, {"synonyms", "stopwords", "weak_words"})
+        return {}, frozenset(), frozenset(), frozenset()
+    reader.unknown_keys(doc, {"synonyms", "stopwords", "weak_words", "numbered_names"})
     synonyms: dict[str, tuple[str, ...]] = {}
     seen_variant: dict[str, str] = {}
     raw = doc.get("synonyms")
@@ -407,7 +409,12 @@ def _read_synonyms(
                     )
                 seen_variant[variant] = canonical
             synonyms[canonical.lower()] = cleaned
-    return synonyms, _word_list(reader, doc, "stopwords"), _word_list(reader, doc, "weak_words")
+    return (
+        synonyms,
+        _word_list(reader, doc, "stopwords"),
+        _word_list(reader, doc, "weak_words"),
+        _word_list(reader, doc, "numbered_names"),
+    )
 
 
 def _read_messages(reader: _Reader, data: Any) -> dict[str, str]:
@@ -583,8 +590,9 @@ def load_knowledge(directory: Path = DEFAULT_KNOWLEDGE_DIR) -> Knowledge:
     synonyms: dict[str, tuple[str, ...]] = {}
     stopwords: frozenset[str] = frozenset()
     weak_words: frozenset[str] = frozenset()
+    numbered_names: frozenset[str] = frozenset()
     if present(loaded := read("synonyms.yaml")):
-        synonyms, stopwords, weak_words = _read_synonyms(*loaded)
+        synonyms, stopwords, weak_words, numbered_names = _read_synonyms(*loaded)
     messages: dict[str, str] = {}
     if present(loaded := read("messages.yaml")):
         messages = _read_messages(*loaded)
@@ -631,6 +639,7 @@ def load_knowledge(directory: Path = DEFAULT_KNOWLEDGE_DIR) -> Knowledge:
         synonyms=synonyms,
         stopwords=stopwords,
         weak_words=weak_words,
+        numbered_names=numbered_names,
         messages=messages,
         matcher=matcher_config,
         sources=sources,

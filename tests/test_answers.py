@@ -61,6 +61,17 @@ def test_numbers_alone_do_not_pull_in_an_unrelated_entry(answerer: Answerer) -> 
         assert answerer.ask(question).status != "answered", question
 
 
+@pytest.mark.parametrize(
+    "question", ["when does cohort 2 start", "when does cohort 3 start", "cohort 4 start date"]
+)
+def test_a_cohort_the_documents_do_not_describe_is_not_answered_as_cohort_1(
+    answerer: Answerer, question: str
+) -> None:
+    answer = answerer.ask(question)
+    assert answer.status != "answered", (answer.entry.id if answer.entry else None, answer.text)
+    assert answerer.ask("when does cohort 1 start").entry.id == "cohort1_start"  # type: ignore[union-attr]
+
+
 def test_an_unclear_question_offers_suggestions_not_an_answer(answerer: Answerer) -> None:
     # "teaching" alone could be about experience, observation or the students taught: ask which.
     answer = answerer.ask("teaching")
