@@ -56,5 +56,10 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def is_academic_year(token: str) -> bool:
+    """A token such as `ay2023` (see `words`): a specific year, so as telling as a word."""
+    return token.startswith("ay") and token[2:].isdigit()
+
+
 def is_number(token: str) -> bool:
     return token.isdigit() or (token.startswith("ay") and token[2:].isdigit())

@@ -72,6 +72,11 @@ def test_a_cohort_the_documents_do_not_describe_is_not_answered_as_cohort_1(
     assert answerer.ask("when does cohort 1 start").entry.id == "cohort1_start"  # type: ignore[union-attr]
 
 
+def test_an_academic_year_points_to_that_years_answer(answerer: Answerer) -> None:
+    answer = answerer.ask("can I still apply for 2023/24")
+    assert answer.entry is not None and answer.entry.id == "applications_2023_24", answer.text
+
+
 def test_an_unclear_question_offers_suggestions_not_an_answer(answerer: Answerer) -> None:
     # "teaching" alone could be about experience, observation or the students taught: ask which.
     answer = answerer.ask("teaching")
