@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -89,8 +90,14 @@ def _report(args: argparse.Namespace) -> int:
         print(f"No interaction log at {path} yet: nothing to report.", file=sys.stderr)
         return 1
     log = InteractionLog(path, load_or_create_key(data_dir, os.environ.get("LOG_KEY")))
-    report = build_report(log.rows(since), answerer.matcher)
-    log.close()
+    try:
+        rows = log.rows(since)
+    except sqlite3.Error as exc:
+        print(f"{path}: cannot read the interaction log ({exc})", file=sys.stderr)
+        return 1
+    finally:
+        log.close()
+    report = build_report(rows, answerer.matcher)
     if args.csv:
         print(render_csv(report), end="")
     elif args.suggest:

@@ -134,3 +134,12 @@ def test_report_command_reads_the_data_directory(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "where is the training held?" in result.stdout
     assert suggest.returncode == 0 and "where is the training held?" in suggest.stdout
+
+
+def test_report_on_a_corrupt_log_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / LOG_FILE).write_bytes(b"garbage, not a database" * 50)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    result = run_bot("report")
+    assert result.returncode == 1
+    assert f"{tmp_path / LOG_FILE}: cannot read the interaction log" in result.stderr
+    assert "Traceback" not in result.stderr
