@@ -30,6 +30,8 @@ KEY_FILE = "log_key"
 SCHEMA_VERSION = 2
 # Rows written in one transaction at most; a burst of questions queues up while the previous batch writes.
 WRITE_BATCH = 500
+# How long the writer waits for more rows before committing a batch (a flush never waits).
+WRITE_WINDOW_SECONDS = 0.5
 _MIGRATIONS = {
     1: """
         CREATE TABLE IF NOT EXISTS interactions (
@@ -210,6 +212,9 @@ class InteractionLog:
             batch: list[tuple[str, tuple[object, ...]]] = []
             flushes: list[threading.Event] = []
             item = self._queue.get()
+            # Collect for a moment: during a burst, questions arrive a few at a time, and one commit for
+            # many rows costs far less than one each. A flush or stop ends the wait at once.
+            deadline = time.monotonic() + WRITE_WINDOW_SECONDS
             while True:
                 if item is None:
                     stopping = True
@@ -217,10 +222,10 @@ class InteractionLog:
                     flushes.append(item[1][0])  # type: ignore[arg-type]
                 else:
                     batch.append(item)
-                if stopping or len(batch) >= WRITE_BATCH:
+                if stopping or flushes or len(batch) >= WRITE_BATCH:
                     break
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
             if batch:
