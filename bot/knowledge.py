@@ -151,6 +151,7 @@ class MatcherConfig:
     unknown_word_weight: float
     number_weight: float
     number_conflict_penalty: float
+    academic_year_conflict_penalty: float
     weak_word_weight: float
     typo_min_length: int
     typo_score_cutoff: float

@@ -72,6 +72,29 @@ def test_a_cohort_the_documents_do_not_describe_is_not_answered_as_cohort_1(
     assert answerer.ask("when does cohort 1 start").entry.id == "cohort1_start"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    "question", ["how many release days are funded in 2026/27", "release time 2025-26"]
+)
+def test_a_year_the_documents_do_not_speak_of_is_not_answered_as_another_year(
+    answerer: Answerer, question: str
+) -> None:
+    answer = answerer.ask(question)
+    assert answer.status != "answered", (answer.entry.id if answer.entry else None, answer.text)
+    assert answerer.ask("how many release days are funded in 2024/25").status == "answered"
+
+
+def test_question_words_alone_are_small_talk_or_not_answered(answerer: Answerer) -> None:
+    assert answerer.ask("who are you?").status == "smalltalk"
+    for question in ("who?", "when?", "why", "who is it"):
+        assert answerer.ask(question).status != "answered", question
+
+
+def test_typo_correction_keeps_the_first_letter(answerer: Answerer) -> None:
+    correct = answerer.matcher.analyzer.correct
+    assert correct("expereince") == "experience"
+    assert correct("signing") == "signing", "a real word we do not know is not 'design'"
+
+
 def test_an_academic_year_points_to_that_years_answer(answerer: Answerer) -> None:
     answer = answerer.ask("can I still apply for 2023/24")
     assert answer.status == "answered", answer.text
