@@ -1,6 +1,6 @@
 """A burst of teachers against the real bot process: answers per second, CPU per answer, memory, start-up.
 
-Starts `python -m bot` (long polling) against a Bot API stand-in on 127.0.0.1 (benchmarks/fake_bot_api.py)
+Starts `python -m bot` (long polling) against a Bot API stand-in on 127.0.0.1 (tests/fake_bot_api.py)
 whose every call takes a configurable round trip, waits until the bot is idle on getUpdates, then delivers
 300 questions from 300 different users at once and times the answers. Linux only (reads /proc).
 
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT / "tests"))  # the Bot API stand-in is shared with the tests
 
 from fake_bot_api import FakeBotApi, Sent  # noqa: E402
 
