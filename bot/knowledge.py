@@ -157,6 +157,7 @@ class MatcherConfig:
     typo_score_cutoff: float
     similar_phrasing_cutoff: float
     literal_match_cutoff: float
+    one_word_max_entries: int
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ def test_dev_set_accuracy_and_wrong_answers(answerer: Answerer) -> None:
     assert result.smalltalk_correct == result.smalltalk_total, misses
 
 
-@pytest.mark.parametrize("name", ["heldout_a.jsonl", "heldout_b.jsonl", "heldout_c.jsonl"])
+@pytest.mark.parametrize("name", ["heldout_a.jsonl", "heldout_b.jsonl", "heldout_c.jsonl", "heldout_d.jsonl"])
 def test_own_question_sets_hold_up(answerer: Answerer, name: str) -> None:
     result = evaluate(answerer, read_questions(EVAL / name))
     assert result.accuracy >= 0.85, result.summary()
