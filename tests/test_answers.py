@@ -8,6 +8,7 @@ import pytest
 
 from bot.answers import Answerer, load_answerer
 from bot.knowledge import DEFAULT_KNOWLEDGE_DIR
+from bot.matcher import Candidate, decide
 
 
 def test_a_plain_question_gets_the_matching_answer(answerer: Answerer) -> None:
@@ -111,11 +112,20 @@ def test_an_unclear_question_offers_suggestions_not_an_answer(answerer: Answerer
     assert all(s.kind == "faq" for s in answer.suggestions)
 
 
-def test_two_related_answers_that_tie_are_both_given(answerer: Answerer) -> None:
-    # Both cohorts have a start date and the entries are linked as related: give both, not a guess.
+def test_when_does_it_start_gives_both_cohorts_start_dates(answerer: Answerer) -> None:
     answer = answerer.ask("when does it start")
     assert answer.status == "answered"
     assert "summer term 2023" in answer.text and "autumn term 2023" in answer.text
+
+
+def test_two_related_answers_that_tie_are_both_given(answerer: Answerer) -> None:
+    # The curators linked the two start dates as related: a tie between them gives both, not a guess.
+    by_id = answerer.knowledge.by_id
+    tie = [Candidate(by_id["trailblazer_start"], 0.80), Candidate(by_id["cohort1_start"], 0.79)]
+    match = decide(tie, answerer.knowledge.matcher)
+    assert (match.status, match.best, match.also) == ("answered", tie[0], (by_id["cohort1_start"],))
+    unrelated = [Candidate(by_id["trailblazer_start"], 0.80), Candidate(by_id["cost"], 0.79)]
+    assert decide(unrelated, answerer.knowledge.matcher).status == "suggest"
 
 
 @pytest.mark.parametrize(
