@@ -36,6 +36,9 @@ _RULE_SHAPES = {
 }
 _CONTROLS = ("back", "restart", "cancel")
 _BUTTONS = ("yes", "no", UNSURE, *_CONTROLS)
+# Typed words, besides the buttons: "what counts?" explains the question without answering it.
+_EXPLAIN = "explain"
+_ANSWER_WORD_NAMES = (*_BUTTONS, _EXPLAIN)
 _TOP_FIELDS = {"source", "buttons", "answer_words", "messages", "steps"}
 _STEP_TEXT = ("id", "group", "kind", "question", "criterion", "asks", "what_counts", "advice", "quote")
 _STEP_FIELDS = {*_STEP_TEXT, "rule", "noted", "answer_words", "choices"}
@@ -51,6 +54,7 @@ _MESSAGES: dict[str, frozenset[str]] = {
     "noted_generic": frozenset({"criterion", "answer"}),
     "noted_end": frozenset(),
     "unsure_noted": frozenset({"what_counts"}),
+    "explain": frozenset({"what_counts"}),
     "no_earlier_question": frozenset(),
     "reask_choice": frozenset({"options"}),
     "reask_years": frozenset(),
@@ -342,10 +346,10 @@ def _read_answer_words(check: _Checker, data: LineDict) -> dict[str, tuple[str, 
     section = check.mapping(data.get("answer_words"), data.line_of("answer_words"), "'answer_words'")
     if section is None:
         return {}
-    check.unknown_keys(section, set(_BUTTONS), "answer")
+    check.unknown_keys(section, set(_ANSWER_WORD_NAMES), "answer")
     words: dict[str, tuple[str, ...]] = {}
     owner: dict[str, str] = {}
-    for name in _BUTTONS:
+    for name in _ANSWER_WORD_NAMES:
         if name not in section:
             check.problem(section.line, f"missing answer words for '{name}'")
             continue
@@ -638,6 +642,7 @@ class EligibilityEngine:
             for name in _CONTROLS
             for phrase in (*criteria.answer_words[name], _words(criteria.buttons[name]))
         }
+        self._commands.update({phrase: _EXPLAIN for phrase in criteria.answer_words[_EXPLAIN]})
 
     def start(self, prefill: dict[str, Any] | None = None) -> tuple[State, Reply]:
         """A new dialogue; answers in `prefill` (step id -> answer) are noted and their steps skipped."""
@@ -668,6 +673,9 @@ class EligibilityEngine:
         current = self._next_step(state)
         if current is None:  # every step answered (a saved dialogue): give the verdict
             return StepResult(None, self.verdict(state["answers"]), understood=True, finished=True)
+        if command == _EXPLAIN:
+            lead = [self.messages["explain"].format(what_counts=current.what_counts)]
+            return StepResult(state, self._ask(state, lead), understood=True)
         value, reask = self._read(current, text)
         if value is None:
             question = self._ask(state, [])

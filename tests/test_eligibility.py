@@ -435,6 +435,26 @@ def test_ambiguous_statements_are_asked_again_rather_than_guessed(engine: Eligib
     assert session.state is not None and session.state["answers"]["observation"] == "no"
 
 
+def test_what_counts_explains_the_question_without_answering_it(
+    engine: EligibilityEngine, criteria: Criteria
+) -> None:
+    session = Session(engine)
+    session.send("3")
+    before = json.loads(json.dumps(session.state))
+    result = session.send("what counts?")
+    assert result.understood and session.state == before, "nothing is recorded"
+    assert criteria.step("fe_setting").what_counts in result.reply.text
+    assert "Question 2 of" in result.reply.text
+
+
+@pytest.mark.parametrize("hedge", ["probably", "I hope so", "I guess", "it depends"])
+def test_a_hedged_answer_is_a_thing_to_check(engine: EligibilityEngine, hedge: str) -> None:
+    session = Session(engine)
+    session.send("3")
+    assert session.send(hedge).understood
+    assert session.state is not None and session.state["answers"]["fe_setting"] == "unsure"
+
+
 # --- Saved state --------------------------------------------------------------------------------------------
 
 
