@@ -125,7 +125,14 @@ class Conversation:
             if answer.status in ("answered", "smalltalk"):
                 return Turn(state, [Reply(answer.text), self.engine.current_reply(dialogue)])
         new_state = {**state, "eligibility": result.state}
-        return Turn(new_state, [result.reply])
+        reply = result.reply
+        if result.finished:  # the verdict: offer a fresh check or the topics, not a dead end
+            after = (
+                Button(self.messages["button_check_again"], "eligibility"),
+                Button(self.messages["button_topics"], "topics"),
+            )
+            reply = Reply(reply.text, after)
+        return Turn(new_state, [reply])
 
     def _without_dialogue(self, state: ChatState) -> ChatState:
         return {k: v for k, v in state.items() if k != "eligibility"}

@@ -34,6 +34,7 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
     "cancelled": frozenset(),
     "unknown_command": frozenset(),
     "button_expired": frozenset(),
+    "button_check_again": frozenset(),
     "console_button_hint": frozenset(),
     "console_privacy": frozenset(),
     "button_eligibility": frozenset(),

@@ -359,7 +359,8 @@ async def test_a_self_check_is_finished_after_the_bot_restarts(
     assert verdict.message_id == step_message.message_id, (
         "the step message from before the restart became the verdict"
     )
-    assert verdict.buttons == []
+    after = [answerer.knowledge.messages["button_check_again"], answerer.knowledge.messages["button_topics"]]
+    assert [label for label, _ in verdict.buttons] == after, "the verdict offers a fresh check or the topics"
     assert await bot.stop() == 0
 
 

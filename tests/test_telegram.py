@@ -335,7 +335,9 @@ def live_steps(chat: ChatDriver) -> list[ShownMessage]:
     return [m for m in chat.messages() if any(data.startswith("elig:") for _, data in m.buttons)]
 
 
-async def test_a_full_self_check_with_buttons_edits_one_message(chat: ChatDriver, criteria: Any) -> None:
+async def test_a_full_self_check_with_buttons_edits_one_message(
+    chat: ChatDriver, criteria: Any, tg_answerer: Answerer
+) -> None:
     await chat.send("/start")
     await chat.click("Check my eligibility")
     step = chat.last()
@@ -347,8 +349,11 @@ async def test_a_full_self_check_with_buttons_edits_one_message(chat: ChatDriver
         await chat.click(chat.last().labels[0])
         assert chat.last().message_id == step.message_id, "each answer edits the step in place"
     assert chat.last_text().startswith(criteria.messages["verdict_heading"])
-    assert chat.last().buttons == []
     assert live_steps(chat) == []
+    messages = tg_answerer.knowledge.messages
+    assert chat.last().labels == [messages["button_check_again"], messages["button_topics"]]
+    await chat.click(messages["button_check_again"])
+    assert progress(criteria, 1) in chat.last_text(), "the verdict's button starts a fresh check"
 
 
 async def test_a_full_self_check_with_typed_answers(chat: ChatDriver, criteria: Any) -> None:
