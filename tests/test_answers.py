@@ -177,3 +177,20 @@ def test_answer_json_contract(answerer: Answerer) -> None:
     assert answer["question"] == "How much does the programme cost?"
     assert isinstance(answer["score"], float) and 0 < answer["score"] <= 1
     assert answer["entry_id"] in {e.id for e in answerer.knowledge.faq_entries}
+
+
+def test_an_either_or_question_answers_the_side_it_asks_about(answerer: Answerer) -> None:
+    answer = answerer.ask("is working with other colleges part of it, or is it all in-house?")
+    assert answer.status == "answered"
+    collaboration = answerer.knowledge.by_id["collaboration_other_colleges"]
+    assert collaboration in (answer.entry, *answer.also), answer.text
+
+
+def test_two_small_talk_replies_that_tie_are_still_small_talk(answerer: Answerer) -> None:
+    assert answerer.ask("cheers bye").status == "smalltalk"
+
+
+def test_year_two_is_the_programmes_second_year_not_its_length(answerer: Answerer) -> None:
+    answer = answerer.ask("what happens in year 2?")
+    assert answer.status == "answered"
+    assert answer.entry is not None and answer.entry.id == "after_first_year", answer.text
