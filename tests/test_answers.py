@@ -194,3 +194,15 @@ def test_year_two_is_the_programmes_second_year_not_its_length(answerer: Answere
     answer = answerer.ask("what happens in year 2?")
     assert answer.status == "answered"
     assert answer.entry is not None and answer.entry.id == "after_first_year", answer.text
+
+
+def test_a_known_gap_in_one_clause_gets_its_honest_reply(answerer: Answerer) -> None:
+    answer = answerer.ask("I'm 0.6 part time, is that allowed?")
+    assert answer.status == "fallback"
+    assert answer.entry is not None and answer.entry.kind == "not_covered", answer.text
+
+
+def test_a_clear_answer_outweighs_a_known_gap_in_the_context(answerer: Answerer) -> None:
+    answer = answerer.ask("how many yrs does the course last? SLT want to know what we're signing up to")
+    assert answer.status == "answered", answer.text
+    assert answer.entry is not None and answer.entry.id == "duration"
