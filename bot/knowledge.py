@@ -159,6 +159,7 @@ class MatcherConfig:
     similar_phrasing_cutoff: float
     literal_match_cutoff: float
     one_word_max_entries: int
+    whole_gap_lead: float
 
 
 @dataclass(frozen=True)
