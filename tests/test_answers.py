@@ -206,3 +206,11 @@ def test_a_clear_answer_outweighs_a_known_gap_in_the_context(answerer: Answerer)
     answer = answerer.ask("how many yrs does the course last? SLT want to know what we're signing up to")
     assert answer.status == "answered", answer.text
     assert answer.entry is not None and answer.entry.id == "duration"
+
+
+def test_a_near_literal_phrasing_with_other_telling_words_is_not_taken_literally(answerer: Answerer) -> None:
+    # Almost the same letters as "wat is the post16 mastery specialist programme", but about who runs it.
+    matcher = answerer.matcher
+    assert matcher.literal_match("who runs the post 16 mastery specialist programme?") is None
+    literal = matcher.literal_match("what is the post 16 mastery specialist programme")
+    assert literal is not None and literal.entry.id == "what_is_it"
