@@ -593,8 +593,15 @@ def _read_yes_no(words: str, vocab: Mapping[str, tuple[str, ...]], step: Step, q
                 return "no" if negated else value  # "definitely not"
     if _NEGATIONS.intersection(tokens):
         return "no"
-    found = {value for value, phrases in step.answer_words.items() if any(_has(words, p) for p in phrases)}
-    return found.pop() if len(found) == 1 else None
+    # The longest phrase found decides: "working towards QTLS" is a no, though "QTLS" alone is a yes.
+    longest = {
+        value: max((len(p) for p in phrases if _has(words, p)), default=0)
+        for value, phrases in step.answer_words.items()
+    }
+    ranked = sorted((length, value) for value, length in longest.items() if length)
+    if not ranked or (len(ranked) > 1 and ranked[-1][0] == ranked[-2][0]):
+        return None
+    return ranked[-1][1]
 
 
 def _read_choice(words: str, vocab: Mapping[str, tuple[str, ...]], step: Step, question: bool) -> str | None:

@@ -435,6 +435,29 @@ def test_ambiguous_statements_are_asked_again_rather_than_guessed(engine: Eligib
     assert session.state is not None and session.state["answers"]["observation"] == "no"
 
 
+@pytest.mark.parametrize(
+    ("step_id", "typed", "value"),
+    [
+        ("subject_leader", "I'm second in department", "yes"),
+        ("subject_leader", "just a classroom teacher", "no"),
+        ("qts", "I have QTLS", "yes"),
+        ("qts", "working towards QTLS", "no"),
+        ("observation", "my last obs was graded good", "yes"),
+        ("observation", "requires improvement last time", "no"),
+        ("additional_status", "I'm a maths SLE", "yes"),
+        ("leading_pd", "I've run CPD for my team", "yes"),
+    ],
+)
+def test_statements_about_a_criterion_are_read_as_answers(
+    engine: EligibilityEngine, step_id: str, typed: str, value: str
+) -> None:
+    session = Session(engine)
+    while session.current_step() != step_id:
+        session.answer(MEETS_ALL[session.current_step()])
+    assert session.send(typed).understood, session.last.text
+    assert session.state is not None and session.state["answers"][step_id] == value
+
+
 def test_what_counts_explains_the_question_without_answering_it(
     engine: EligibilityEngine, criteria: Criteria
 ) -> None:
