@@ -214,3 +214,9 @@ def test_a_near_literal_phrasing_with_other_telling_words_is_not_taken_literally
     assert matcher.literal_match("who runs the post 16 mastery specialist programme?") is None
     literal = matcher.literal_match("what is the post 16 mastery specialist programme")
     assert literal is not None and literal.entry.id == "what_is_it"
+
+
+def test_an_academic_year_alone_names_what_is_asked(answerer: Answerer) -> None:
+    answer = answerer.ask("can we still get someone on for 23/24?")
+    assert answer.status == "answered", answer.text
+    assert "2023/24" in answer.text and "no longer" in answer.text
