@@ -101,7 +101,9 @@ def _report(args: argparse.Namespace) -> int:
     if args.csv:
         print(render_csv(report), end="")
     elif args.suggest:
-        print(render_suggestions(report, close_enough=answerer.knowledge.matcher.suggest_threshold), end="")
+        entry_files = {entry.id: entry.file for entry in answerer.knowledge.entries}
+        threshold = answerer.knowledge.matcher.suggest_threshold
+        print(render_suggestions(report, close_enough=threshold, entry_files=entry_files), end="")
     else:
         print(render_text(report, args.since))
     return 0

@@ -7,6 +7,7 @@ import io
 import re
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import yaml
@@ -136,13 +137,16 @@ def render_csv(report: Report) -> str:
     return output.getvalue()
 
 
-def render_suggestions(report: Report, close_enough: float) -> str:
-    """Ready-to-paste YAML: new alternates for a near entry, or a skeleton for a new entry."""
-    alternates: dict[str, list[str]] = {}
+def render_suggestions(report: Report, close_enough: float, entry_files: Mapping[str, str]) -> str:
+    """Ready-to-paste YAML: new alternates for a near entry (by the file it lives in), or a new entry skeleton."""
+    alternates_by_file: dict[str, dict[str, list[str]]] = {}
     new_entries = []
     for number, group in enumerate(report.unanswered_groups, start=1):
         if group.nearest_entry and group.nearest_score >= close_enough:
-            alternates.setdefault(group.nearest_entry, []).extend(group.questions)
+            file = entry_files.get(group.nearest_entry, "knowledge/faq.yaml")
+            alternates_by_file.setdefault(file, {}).setdefault(group.nearest_entry, []).extend(
+                group.questions
+            )
         else:
             new_entries.append(
                 {
@@ -154,12 +158,11 @@ def render_suggestions(report: Report, close_enough: float) -> str:
                     "source": {"file": "SOURCE_FILE", "section": "SECTION", "quote": "VERBATIM QUOTE"},
                 }
             )
-    parts = []
-    if alternates:
-        parts.append(
-            "# Add to the `alternates:` of these entries in knowledge/faq.yaml:\n"
-            + yaml.safe_dump(alternates, sort_keys=False, allow_unicode=True)
-        )
+    parts = [
+        f"# Add to the `alternates:` of these entries in {file}:\n"
+        + yaml.safe_dump(alternates, sort_keys=False, allow_unicode=True)
+        for file, alternates in sorted(alternates_by_file.items())
+    ]
     if new_entries:
         parts.append(
             "# New entries for knowledge/faq.yaml (or not_covered.yaml if the documents do not say):\n"

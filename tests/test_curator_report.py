@@ -94,8 +94,10 @@ def test_report_groups_similar_unanswered_questions(log: InteractionLog, answere
     text = render_text(report, "7d")
     assert "Answer rate (answered or small talk): 20%" in text and "- cost: 1" in text
     assert "venue_and_format" in render_csv(report)
-    assert "venue_and_format:\n- where is the training held?" in render_suggestions(report, close_enough=0.0)
-    assert "id: new_entry_1" in render_suggestions(report, close_enough=2.0)
+    files = {"venue_and_format": "knowledge/not_covered.yaml"}
+    suggested = render_suggestions(report, close_enough=0.0, entry_files=files)
+    assert "in knowledge/not_covered.yaml:\nvenue_and_format:\n- where is the training held?" in suggested
+    assert "id: new_entry_1" in render_suggestions(report, close_enough=2.0, entry_files=files)
 
 
 def test_paraphrases_with_few_shared_words_group_by_their_nearest_entry(answerer: Answerer) -> None:
