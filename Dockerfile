@@ -9,7 +9,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    KNOWLEDGE_DIR=/app/knowledge \
     DATA_DIR=/data
 
 RUN useradd --create-home --uid 10001 bot \
@@ -23,7 +22,8 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 RUN pip install . && rm -rf build *.egg-info
 
-# The knowledge base changes most often, so it is copied last. `python -m bot check` fails the build on a
+# The knowledge base changes most often, so it is copied last. The installed package finds it as ./knowledge
+# in the working directory (bot/content/locate.py); KNOWLEDGE_DIR still overrides it. `python -m bot check` fails the build on a
 # broken knowledge base instead of leaving it to the first start.
 COPY knowledge ./knowledge
 RUN python -m bot check

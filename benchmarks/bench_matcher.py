@@ -19,9 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import Answerer, load_answerer  # noqa: E402
-from bot.knowledge import Entry  # noqa: E402
-from bot.matcher import Matcher  # noqa: E402
+from bot.content import load_answerer  # noqa: E402
+from bot.core.answers import Answerer  # noqa: E402
+from bot.core.knowledge import Entry  # noqa: E402
+from bot.core.matching import Matcher  # noqa: E402
 
 
 def peak_rss_mb() -> float:

@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import load_answerer  # noqa: E402
-from bot.interaction_log import LOG_FILE, InteractionLog, load_or_create_key  # noqa: E402
+from bot.content import load_answerer  # noqa: E402
+from bot.curation.interaction_log import LOG_FILE, InteractionLog, load_or_create_key  # noqa: E402
 
 # (teacher, question, feedback on a confident answer or None)
 WEEK = [

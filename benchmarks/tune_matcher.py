@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import load_answerer  # noqa: E402
-from bot.evaluation import evaluate, read_questions  # noqa: E402
+from bot.content import load_answerer  # noqa: E402
+from bot.curation.evaluation import evaluate, read_questions  # noqa: E402
 
 WRONG_COST = 3
 GRID = {

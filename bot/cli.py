@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import sys
 from pathlib import Path
 
-from .answers import Answerer, load_answerer
-from .knowledge import DEFAULT_KNOWLEDGE_DIR
-from .yamlfile import KnowledgeError
+from . import config
+from .content import load_answerer
+from .core.answers import Answerer
+from .core.problems import KnowledgeError
 
 
 def _load(directory: Path) -> Answerer:
@@ -56,7 +56,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate, read_questions
+    from .curation.evaluation import evaluate, read_questions
 
     answerer = _load(args.knowledge)
     try:
@@ -75,8 +75,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .interaction_log import LOG_FILE, InteractionLog, load_or_create_key
-    from .report import build_report, render_csv, render_suggestions, render_text, since_timestamp
+    from .curation.interaction_log import LOG_FILE, InteractionLog, load_or_create_key
+    from .curation.report import build_report, render_csv, render_suggestions, render_text, since_timestamp
 
     try:
         since = since_timestamp(args.since)
@@ -84,12 +84,12 @@ def _report(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     answerer = _load(args.knowledge)
-    data_dir = Path(os.environ.get("DATA_DIR", "data"))
+    data_dir = config.data_dir()
     path = data_dir / LOG_FILE
     if not path.exists():
         print(f"No interaction log at {path} yet: nothing to report.", file=sys.stderr)
         return 1
-    log = InteractionLog(path, load_or_create_key(data_dir, os.environ.get("LOG_KEY")))
+    log = InteractionLog(path, load_or_create_key(data_dir, config.log_key()))
     try:
         rows = log.rows(since)
     except sqlite3.Error as exc:
@@ -111,18 +111,18 @@ def _report(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     from .console import run_console
-    from .conversation import Conversation
+    from .core.conversation import Conversation
 
     run_console(Conversation(_load(args.knowledge)), sys.stdin, sys.stdout, as_json=args.json)
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+    if not config.has_token():
         print("TELEGRAM_BOT_TOKEN is not set, so this is the local console chat.", file=sys.stderr)
         args.json = False
         return _chat(args)
-    from .telegram_app import run_telegram
+    from .telegram.app import run_telegram
 
     return run_telegram(_load(args.knowledge), knowledge_dir=args.knowledge)
 
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--knowledge",
         type=Path,
-        default=Path(os.environ.get("KNOWLEDGE_DIR", DEFAULT_KNOWLEDGE_DIR)),
+        default=config.knowledge_dir(),
         help="knowledge folder (default: ./knowledge, or $KNOWLEDGE_DIR)",
     )
     commands = parser.add_subparsers(dest="command")

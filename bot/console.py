@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from .conversation import ChatState, Conversation
-from .replies import Button, Reply
+from .core.conversation import ChatState, Conversation
+from .core.replies import Button, Reply
 
 
 def _pressed(text: str, offered: list[Button], *, by_number: bool) -> Button | None:

@@ -175,7 +175,7 @@ class FakeBotApi:
                     failure = queued.popleft() if queued else False
                     if failure is None:
                         return  # drop_next: the connection closes unanswered
-                    if failure:
+                    if isinstance(failure, tuple):
                         status, result = failure[0], _error(*failure)
                     else:
                         status, result = await self._call(method, params)

@@ -27,7 +27,7 @@ FAKE_TOKEN = "123456:TEST-not-a-real-token-for-offline-tests"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "FAQ bot", "username": "mastery_faq_test_bot"}
 TEACHER_ID = 4242
 TEACHER = {"id": TEACHER_ID, "is_bot": False, "first_name": "Sam", "username": "sam_teacher"}
-OTHER_TEACHER = {"id": 4343, "is_bot": False, "first_name": "Alex"}
+OTHER_TEACHER: dict[str, Any] = {"id": 4343, "is_bot": False, "first_name": "Alex"}
 
 # Tags Telegram's HTML parse mode understands.
 _TELEGRAM_TAGS = {

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from bot.answers import Answerer, load_answerer
-from bot.knowledge import DEFAULT_KNOWLEDGE_DIR
-from bot.matcher import Candidate, decide
+from bot.content import default_knowledge_dir, load_answerer
+from bot.core.answers import Answerer
+from bot.core.matching import Candidate, decide
 
 
 def test_a_plain_question_gets_the_matching_answer(answerer: Answerer) -> None:
@@ -73,9 +73,7 @@ def test_a_cohort_the_documents_do_not_describe_is_not_answered_as_cohort_1(
     assert answerer.ask("when does cohort 1 start").entry.id == "cohort1_start"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(
-    "question", ["how many release days are funded in 2026/27", "release time 2025-26"]
-)
+@pytest.mark.parametrize("question", ["how many release days are funded in 2026/27", "release time 2025-26"])
 def test_a_year_the_documents_do_not_speak_of_is_not_answered_as_another_year(
     answerer: Answerer, question: str
 ) -> None:
@@ -155,8 +153,8 @@ def test_empty_question_prompts_for_a_question(answerer: Answerer) -> None:
 
 
 def test_date_bound_answer_is_flagged_once_its_source_is_out_of_date() -> None:
-    then = load_answerer(DEFAULT_KNOWLEDGE_DIR, today=lambda: date(2024, 1, 15))
-    now = load_answerer(DEFAULT_KNOWLEDGE_DIR, today=lambda: date(2026, 11, 25))
+    then = load_answerer(default_knowledge_dir(), today=lambda: date(2024, 1, 15))
+    now = load_answerer(default_knowledge_dir(), today=lambda: date(2026, 11, 25))
     question = "are applications open at the moment?"
     then_answer, now_answer = then.ask(question), now.ask(question)
     assert then_answer.entry is not None and then_answer.entry.date_bound

@@ -25,10 +25,11 @@ from typing import Any
 import pytest
 from fake_bot_api import FakeBotApi, Sent
 
-from bot.answers import Answerer, load_answerer
-from bot.eligibility import UNSURE, Criteria, EligibilityEngine, Step
-from bot.flood import DEFAULT_BURST, DEFAULT_REFILL_PER_SECOND
-from bot.telegram_app import STATE_FILE
+from bot.content import load_answerer
+from bot.core.answers import Answerer
+from bot.core.eligibility import UNSURE, Criteria, EligibilityEngine, Step
+from bot.telegram.app import STATE_FILE
+from bot.telegram.flood import DEFAULT_BURST, DEFAULT_REFILL_PER_SECOND
 
 ROOT = Path(__file__).resolve().parent.parent
 # The shape of a real token (digits:secret), so the bot's settings accept it; it only ever reaches 127.0.0.1.
@@ -292,6 +293,9 @@ async def test_a_self_check_is_finished_after_the_bot_restarts(
     steps = criteria.steps
     total = len(steps)
 
+    def shows(fragment: str) -> Callable[[str], bool]:
+        return lambda text: fragment in text
+
     def progress(number: int) -> str:
         return str(criteria.messages["progress"].format(number=number, total=total))
 
@@ -326,7 +330,7 @@ async def test_a_self_check_is_finished_after_the_bot_restarts(
         assert step_message.button_data(labels[number - 1]).startswith("elig:")
         step_message = await teacher.reply(
             await teacher.presses(labels[number - 1]),
-            lambda text, n=number + 1: progress(n) in text,
+            shows(progress(number + 1)),
             f"question {number + 1}",
             bot,
         )
@@ -339,7 +343,7 @@ async def test_a_self_check_is_finished_after_the_bot_restarts(
     for number in range(half + 1, total):
         step_message = await teacher.reply(
             await teacher.presses(labels[number - 1]),
-            lambda text, n=number + 1: progress(n) in text,
+            shows(progress(number + 1)),
             f"question {number + 1} after the restart",
             bot,
         )

@@ -17,12 +17,12 @@ from telegram import Update
 from telegram.ext import SimpleUpdateProcessor
 from telegram_driver import FAKE_TOKEN, ChatDriver, FakeTelegram, RecordingRequest
 
-from bot.answers import Answerer
-from bot.conversation import ChatState, Conversation
-from bot.flood import Admission, FloodGuard
-from bot.settings import Settings
-from bot.telegram_app import TelegramApplication, build_application
-from bot.update_processor import ChatOrderedProcessor
+from bot.config import Settings
+from bot.core.answers import Answerer
+from bot.core.conversation import ChatState, Conversation
+from bot.telegram.app import TelegramApplication, build_application
+from bot.telegram.flood import Admission, FloodGuard
+from bot.telegram.update_processor import ChatOrderedProcessor
 
 RoundTrip = Callable[[str, dict[str, Any]], float]
 
@@ -65,7 +65,7 @@ async def run_through_queue(app: TelegramApplication, updates: list[Update]) -> 
 
 
 def teacher(app: TelegramApplication, fake: FakeTelegram, number: int) -> ChatDriver:
-    user = {"id": 10_000 + number, "is_bot": False, "first_name": f"Teacher {number}"}
+    user: dict[str, Any] = {"id": 10_000 + number, "is_bot": False, "first_name": f"Teacher {number}"}
     return ChatDriver(app, fake, chat_id=user["id"], user=user, collect_errors=False)
 
 

@@ -7,9 +7,9 @@ import json
 
 from bot_process import run_bot
 
-from bot.answers import Answerer
 from bot.console import run_console
-from bot.conversation import Conversation
+from bot.core.answers import Answerer
+from bot.core.conversation import Conversation
 
 
 def chat_json(answerer: Answerer, *lines: str) -> list[dict[str, object]]:

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from telegram_driver import FAKE_TOKEN, TEACHER, TEACHER_ID, ChatDriver, FakeTelegram, RecordingRequest
 
-from bot.answers import Answerer
-from bot.interaction_log import LOG_FILE, InteractionLog, load_or_create_key
-from bot.settings import Settings, SettingsError
-from bot.telegram_app import STATE_FILE, TelegramApplication, build_application
+from bot.config import Settings, SettingsError
+from bot.core.answers import Answerer
+from bot.curation.interaction_log import LOG_FILE, InteractionLog, load_or_create_key
+from bot.telegram.app import STATE_FILE, TelegramApplication, build_application
 
 CURATOR_CHAT = -100777
-ADMIN = {"id": 5151, "is_bot": False, "first_name": "Pat", "username": "pat_admin"}
-CURATOR = {"id": 6161, "is_bot": False, "first_name": "Jo", "username": "jo_curator"}
-OTHER = {"id": 4343, "is_bot": False, "first_name": "Alex", "username": "alex_teacher"}
+ADMIN: dict[str, Any] = {"id": 5151, "is_bot": False, "first_name": "Pat", "username": "pat_admin"}
+CURATOR: dict[str, Any] = {"id": 6161, "is_bot": False, "first_name": "Jo", "username": "jo_curator"}
+OTHER: dict[str, Any] = {"id": 4343, "is_bot": False, "first_name": "Alex", "username": "alex_teacher"}
 
 
 class Bot:
@@ -94,7 +94,7 @@ async def test_questions_are_logged_with_outcome_and_no_identity(bot: Bot, tmp_p
         p.read_bytes() for p in tmp_path.glob(f"{LOG_FILE}-*")
     )
     for identity in (str(TEACHER_ID), TEACHER["first_name"], TEACHER["username"]):
-        assert identity.encode() not in raw
+        assert str(identity).encode() not in raw
 
 
 async def test_helpful_is_recorded_and_its_buttons_go(bot: Bot, messages: Any, answerer: Answerer) -> None:

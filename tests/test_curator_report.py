@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from bot_process import run_bot
 
-from bot.answers import Answerer
-from bot.interaction_log import LOG_FILE, InteractionLog, load_or_create_key
-from bot.report import (
+from bot.core.answers import Answerer
+from bot.curation.interaction_log import LOG_FILE, InteractionLog, load_or_create_key
+from bot.curation.report import (
     build_report,
     group_questions,
     parse_period,
@@ -23,9 +24,9 @@ from bot.report import (
 
 
 @pytest.fixture
-def log(tmp_path: Path) -> InteractionLog:
+def log(tmp_path: Path) -> Iterator[InteractionLog]:
     interaction_log = InteractionLog(tmp_path / LOG_FILE, load_or_create_key(tmp_path))
-    yield interaction_log  # type: ignore[misc]
+    yield interaction_log
     interaction_log.close()
 
 

@@ -12,22 +12,24 @@ from typing import Any
 import pytest
 import textstat
 
-from bot.eligibility import (
-    ELIGIBILITY_ACTION_PREFIX,
-    MESSAGE_LIMIT,
+from bot.content import default_knowledge_dir, load_knowledge
+from bot.content.eligibility import parse_criteria
+from bot.content.yamlfile import load_yaml
+from bot.core.eligibility import (
     Criteria,
+    DialogueState,
     EligibilityEngine,
     StepResult,
-    parse_criteria,
     parse_years,
     prefill_from_question,
 )
-from bot.knowledge import DEFAULT_KNOWLEDGE_DIR, load_knowledge
-from bot.yamlfile import Problem, load_yaml
+from bot.core.eligibility.model import ELIGIBILITY_ACTION_PREFIX
+from bot.core.problems import Problem
+from bot.core.text import MESSAGE_LIMIT
 
 TODAY = date(2026, 11, 25)
-YAML = DEFAULT_KNOWLEDGE_DIR / "eligibility.yaml"
-DIAGRAM = Path(__file__).resolve().parent.parent / "bot" / "eligibility.mmd"
+YAML = default_knowledge_dir() / "eligibility.yaml"
+DIAGRAM = Path(__file__).resolve().parent.parent / "bot" / "core" / "eligibility" / "diagram.mmd"
 
 # A teacher who meets every essential criterion and two desirable ones, by the buttons they would press.
 MEETS_ALL = {
@@ -79,7 +81,7 @@ class Session:
     def __init__(self, engine: EligibilityEngine, prefill: dict[str, Any] | None = None) -> None:
         self.engine = engine
         self.criteria = engine.criteria
-        self.state: dict[str, Any] | None
+        self.state: DialogueState | None
         self.state, self.last = engine.start(prefill)
         self.result: StepResult | None = None
 
@@ -590,7 +592,10 @@ def test_questions_and_explanations_are_plain_english(criteria: Criteria) -> Non
 def parse(path: Path) -> tuple[Criteria | None, list[str]]:
     problems: list[Problem] = []
     criteria = parse_criteria(
-        load_yaml(path, "knowledge/eligibility.yaml"), "knowledge/eligibility.yaml", problems
+        load_yaml(path, "knowledge/eligibility.yaml"),
+        "knowledge/eligibility.yaml",
+        problems,
+        default_knowledge_dir() / "sources",
     )
     return criteria, [str(p) for p in problems]
 

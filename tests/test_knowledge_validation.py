@@ -10,15 +10,15 @@ import pytest
 import yaml
 from bot_process import run_bot
 
-from bot.answers import load_answerer
-from bot.knowledge import DEFAULT_KNOWLEDGE_DIR
-from bot.yamlfile import KnowledgeError
+from bot.content import default_knowledge_dir, load_answerer
+from bot.core.problems import KnowledgeError
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def read_faq(folder: Path) -> dict[str, Any]:
-    return yaml.safe_load((folder / "faq.yaml").read_text(encoding="utf-8"))
+    data: dict[str, Any] = yaml.safe_load((folder / "faq.yaml").read_text(encoding="utf-8"))
+    return data
 
 
 def write_faq(folder: Path, data: dict[str, Any]) -> str:
@@ -39,7 +39,7 @@ def problems_for(folder: Path) -> list[str]:
 
 
 def test_shipped_knowledge_base_is_valid() -> None:
-    answerer = load_answerer(DEFAULT_KNOWLEDGE_DIR)
+    answerer = load_answerer(default_knowledge_dir())
     assert len(answerer.knowledge.faq_entries) >= 40
 
 
@@ -185,7 +185,7 @@ def run_bot_on(*args: str, knowledge: Path, stdin: str = "") -> subprocess.Compl
 
 
 def test_check_command_passes_on_shipped_knowledge() -> None:
-    result = run_bot_on("check", knowledge=DEFAULT_KNOWLEDGE_DIR)
+    result = run_bot_on("check", knowledge=default_knowledge_dir())
     assert result.returncode == 0, result.stderr
     assert "Knowledge base OK" in result.stdout
 

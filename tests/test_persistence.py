@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from telegram_driver import FAKE_TOKEN, ChatDriver, FakeTelegram, RecordingRequest
 
-from bot.answers import Answerer
-from bot.persistence import BatchedPicklePersistence
-from bot.settings import Settings
-from bot.telegram_app import STATE_FILE, TelegramApplication, build_application
+from bot.config import Settings
+from bot.core.answers import Answerer
+from bot.telegram.app import STATE_FILE, TelegramApplication, build_application
+from bot.telegram.persistence import BatchedPicklePersistence
 
 
 def build(tmp_path: Path, answerer: Answerer, fake: FakeTelegram) -> TelegramApplication:

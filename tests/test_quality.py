@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import textstat
 
-from bot.answers import Answerer
-from bot.evaluation import evaluate, read_questions
+from bot.core.answers import Answerer
+from bot.curation.evaluation import evaluate, read_questions
 
 EVAL = Path(__file__).resolve().parent.parent / "eval"
 

@@ -33,10 +33,10 @@ from telegram_driver import (
     parse_telegram_html,
 )
 
-from bot.answers import Answerer
-from bot.conversation import COMMANDS
-from bot.settings import Settings, SettingsError
-from bot.telegram_app import (
+from bot.config import Settings, SettingsError
+from bot.core.answers import Answerer
+from bot.core.conversation import COMMANDS
+from bot.telegram.app import (
     ACTION_PATTERN,
     RedactingFormatter,
     TelegramApplication,
@@ -636,7 +636,7 @@ async def test_a_failure_is_logged_with_traceback_and_the_user_told_without_deta
         await chat.send("is it free?")
     assert chat.last_text() == messages["something_went_wrong"]
     assert [type(e) for e in chat.errors] == [NetworkError]
-    logged = [r for r in caplog.records if r.name == "bot.telegram_app" and r.exc_info]
+    logged = [r for r in caplog.records if r.name == "bot.telegram.app" and r.exc_info]
     assert logged and logged[0].exc_info is not None and isinstance(logged[0].exc_info[1], NetworkError)
     assert "database on fire" not in chat.last_text()
 

@@ -61,17 +61,17 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from .answers import Answerer
-from .conversation import COMMANDS, PRIVACY_COMMANDS, ChatState, Conversation, Turn
+from ..config import Settings, SettingsError
+from ..core.answers import Answerer
+from ..core.conversation import COMMANDS, PRIVACY_COMMANDS, ChatState, Conversation, Turn
+from ..core.knowledge import Knowledge
+from ..core.problems import KnowledgeError, Problem
+from ..core.replies import Button, Reply
+from ..curation.interaction_log import InteractionLog
+from .curator import ADMIN_COMMANDS, CURATOR_ACTION_PATTERN, CuratorDesk, open_interaction_log
 from .flood import FloodGuard
-from .interaction_log import InteractionLog
-from .knowledge import Knowledge
 from .persistence import BatchedPicklePersistence
-from .replies import Button, Reply
-from .settings import Settings, SettingsError
-from .telegram_curator import ADMIN_COMMANDS, CURATOR_ACTION_PATTERN, CuratorDesk, open_interaction_log
 from .update_processor import ChatOrderedProcessor
-from .yamlfile import KnowledgeError, Problem
 
 logger = logging.getLogger(__name__)
 

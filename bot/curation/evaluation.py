@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .answers import Answer, Answerer
+from ..core.answers import Answer, Answerer
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from .knowledge import DEFAULT_KNOWLEDGE_DIR, Entry, Knowledge, load_knowledge
-from .matcher import Matcher, Status
+from .knowledge import Entry, Knowledge
+from .matching import Matcher, Status
 from .replies import Button, Reply
-from .yamlfile import KnowledgeError
+from .text import MESSAGE_LIMIT
 
 Clock = Callable[[], date]
 
-# Telegram's own limit; longer messages are cut before matching (nobody types a real question that long).
-MAX_QUESTION_CHARS = 4096
+# Longer messages are cut before matching (nobody types a real question that long).
+MAX_QUESTION_CHARS = MESSAGE_LIMIT
 
 
 @dataclass(frozen=True)
@@ -101,13 +100,3 @@ class Answerer:
         related = tuple(self.knowledge.by_id[r] for r in entry.related)
         text = self.knowledge.answer_text(entry, self.today())
         return Answer(question or entry.question, status, entry, score, text, (), related)
-
-
-def load_answerer(directory: Path = DEFAULT_KNOWLEDGE_DIR, today: Clock = date.today) -> Answerer:
-    """Load, validate and index the knowledge base; raise KnowledgeError with every problem found."""
-    knowledge = load_knowledge(directory)
-    matcher = Matcher(knowledge)
-    problems = matcher.indistinguishable_phrasings()
-    if problems:
-        raise KnowledgeError(problems)
-    return Answerer(knowledge, matcher, today)

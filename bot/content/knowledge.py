@@ -1,25 +1,22 @@
-"""The knowledge base: YAML files in `knowledge/` loaded into typed, frozen objects and validated."""
+"""Loading the knowledge base: knowledge/*.yaml read, validated and built into the core's frozen objects."""
 
 from __future__ import annotations
 
-import functools
 import re
-import string
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from .eligibility import Criteria, parse_criteria
-from .textnorm import for_quote_check
-from .yamlfile import KnowledgeError, LineDict, LineList, Problem, load_yaml
-
-DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
-TELEGRAM_MESSAGE_LIMIT = 4096
-
-EntryKind = Literal["faq", "smalltalk", "not_covered"]
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+from ..core.answers import Answerer, Clock
+from ..core.knowledge import Entry, EntryKind, Knowledge, MatcherConfig, MenuItem, Source, SourceRef, Topic
+from ..core.matching import Matcher
+from ..core.problems import KnowledgeError, Problem
+from ..core.text import MESSAGE_LIMIT, for_quote_check
+from .eligibility import parse_criteria
+from .locate import default_knowledge_dir
+from .validator import ID_PATTERN, Reader
+from .yamlfile import LineDict, LineList, load_yaml
 
 # Messages the code sends; each must exist in messages.yaml with exactly these {placeholders}.
 REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
@@ -85,183 +82,6 @@ REQUIRED_MESSAGES: dict[str, frozenset[str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Source:
-    """A programme document, with the date its facts speak for."""
-
-    file: str
-    title: str
-    speaks_for: str
-    valid_until: date
-    stale_note: str
-    text: str
-
-    @functools.cached_property
-    def searchable(self) -> str:
-        """The text as quotes are looked up in it (see textnorm.for_quote_check), computed once."""
-        return for_quote_check(self.text)
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    file: str
-    section: str
-    quote: str
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One answerable question: a FAQ, a piece of small talk, or an honest 'the documents do not say'."""
-
-    id: str
-    kind: EntryKind
-    question: str
-    alternates: tuple[str, ...]
-    answer: str
-    topic: str | None = None
-    related: tuple[str, ...] = ()
-    source: SourceRef | None = None
-    date_bound: bool = False
-    offer: str | None = None
-    file: str = ""
-    line: int = 0
-
-    @property
-    def phrasings(self) -> tuple[str, ...]:
-        return (self.question, *self.alternates)
-
-
-@dataclass(frozen=True)
-class Topic:
-    id: str
-    title: str
-
-
-@dataclass(frozen=True)
-class MatcherConfig:
-    """Matcher weights and decision thresholds (knowledge/matcher.yaml); tuned on the question sets."""
-
-    answer_threshold: float
-    answer_margin: float
-    suggest_threshold: float
-    max_suggestions: int
-    weight_phrasing: float
-    weight_coverage: float
-    weight_fuzzy: float
-    answer_text_weight: float
-    unknown_word_weight: float
-    number_weight: float
-    number_conflict_penalty: float
-    academic_year_conflict_penalty: float
-    weak_word_weight: float
-    typo_min_length: int
-    typo_score_cutoff: float
-    similar_phrasing_cutoff: float
-    literal_match_cutoff: float
-    one_word_max_entries: int
-    whole_gap_lead: float
-
-
-@dataclass(frozen=True)
-class MenuItem:
-    label: str
-    action: str
-
-
-@dataclass(frozen=True)
-class Knowledge:
-    entries: tuple[Entry, ...]
-    topics: tuple[Topic, ...]
-    synonyms: Mapping[str, tuple[str, ...]]
-    stopwords: frozenset[str]
-    weak_words: frozenset[str]
-    numbered_names: frozenset[str]  # words whose number names a different thing: cohort 1, cohort 2
-    messages: Mapping[str, str]
-    matcher: MatcherConfig
-    sources: Mapping[str, Source]
-    eligibility: Criteria
-    start_menu: tuple[MenuItem, ...] = ()
-    by_id: Mapping[str, Entry] = field(default_factory=dict)
-
-    @property
-    def faq_entries(self) -> tuple[Entry, ...]:
-        return tuple(e for e in self.entries if e.kind == "faq")
-
-    def entries_in_topic(self, topic_id: str) -> tuple[Entry, ...]:
-        return tuple(e for e in self.faq_entries if e.topic == topic_id)
-
-    def is_stale(self, entry: Entry, today: date) -> bool:
-        if not entry.date_bound or entry.source is None:
-            return False
-        return today > self.sources[entry.source.file].valid_until
-
-    def stale_note(self, entry: Entry, today: date) -> str:
-        """The as-of note for a date-bound answer whose source's date has passed; else empty."""
-        if entry.source is None or not self.is_stale(entry, today):
-            return ""
-        return self.sources[entry.source.file].stale_note
-
-    def answer_text(self, entry: Entry, today: date) -> str:
-        """The answer as the user reads it, with the as-of note once its source's date has passed."""
-        note = self.stale_note(entry, today)
-        return f"{entry.answer}\n\n{note}" if note else entry.answer
-
-
-class _Reader:
-    """Collects problems while reading one file, so a bad file reports everything at once."""
-
-    def __init__(self, name: str, problems: list[Problem]) -> None:
-        self.name = name
-        self.problems = problems
-
-    def problem(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.name, line, message))
-
-    def mapping(self, value: Any, line: int, what: str) -> LineDict | None:
-        if not isinstance(value, LineDict):
-            self.problem(line, f"{what} must be a mapping")
-            return None
-        return value
-
-    def text(self, data: LineDict, key: str, *, required: bool = True) -> str | None:
-        value = data.get(key)
-        if value is None:
-            if required:
-                self.problem(data.line, f"missing required field '{key}'")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.problem(data.line_of(key), f"'{key}' must be non-empty text")
-            return None
-        return value.strip()
-
-    def text_list(self, data: LineDict, key: str) -> tuple[str, ...]:
-        value = data.get(key)
-        if value is None:
-            return ()
-        if not isinstance(value, LineList) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.problem(data.line_of(key), f"'{key}' must be a list of non-empty text")
-            return ()
-        return tuple(v.strip() for v in value)
-
-    def unknown_keys(self, data: LineDict, allowed: set[str]) -> None:
-        for key in data:
-            if key not in allowed:
-                self.problem(
-                    data.line_of(key), f"unknown field '{key}' (allowed: {', '.join(sorted(allowed))})"
-                )
-
-    def items(self, data: Any, key: str, line: int) -> list[tuple[Any, int]]:
-        """The items of a top-level list, each with its line."""
-        doc = self.mapping(data, line, "the file")
-        if doc is None:
-            return []
-        value = doc.get(key)
-        if not isinstance(value, LineList):
-            self.problem(doc.line_of(key), f"'{key}' must be a list")
-            return []
-        return list(zip(value, value.item_lines, strict=True))
-
-
 _ENTRY_FIELDS = {
     "faq": {"id", "topic", "question", "alternates", "answer", "related", "source", "date_bound", "offer"}
 }
@@ -288,7 +108,7 @@ def unwrap(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _read_entry(reader: _Reader, raw: Any, line: int, kind: EntryKind) -> Entry | None:
+def _read_entry(reader: Reader, raw: Any, line: int, kind: EntryKind) -> Entry | None:
     data = reader.mapping(raw, line, "an entry")
     if data is None:
         return None
@@ -299,12 +119,12 @@ def _read_entry(reader: _Reader, raw: Any, line: int, kind: EntryKind) -> Entry 
     answer = unwrap(answer) if answer is not None else None
     alternates = reader.text_list(data, "alternates")
     related = reader.text_list(data, "related")
-    if entry_id is not None and not _ID.match(entry_id):
+    if entry_id is not None and not ID_PATTERN.match(entry_id):
         reader.problem(data.line_of("id"), f"id '{entry_id}' must be snake_case (a-z, 0-9, _)")
-    if answer is not None and len(answer) > TELEGRAM_MESSAGE_LIMIT:
+    if answer is not None and len(answer) > MESSAGE_LIMIT:
         reader.problem(
             data.line_of("answer"),
-            f"answer is {len(answer)} characters; Telegram allows {TELEGRAM_MESSAGE_LIMIT}",
+            f"answer is {len(answer)} characters; Telegram allows {MESSAGE_LIMIT}",
         )
     topic = source = offer = None
     date_bound = False
@@ -339,7 +159,7 @@ def _read_entry(reader: _Reader, raw: Any, line: int, kind: EntryKind) -> Entry 
     )
 
 
-def _read_source_ref(reader: _Reader, data: LineDict) -> SourceRef | None:
+def _read_source_ref(reader: Reader, data: LineDict) -> SourceRef | None:
     if "source" not in data:
         reader.problem(data.line, "missing required field 'source'")
         return None
@@ -353,7 +173,7 @@ def _read_source_ref(reader: _Reader, data: LineDict) -> SourceRef | None:
     return SourceRef(file=file, section=section, quote=quote)
 
 
-def _read_sources(reader: _Reader, data: Any, directory: Path) -> dict[str, Source]:
+def _read_sources(reader: Reader, data: Any, directory: Path) -> dict[str, Source]:
     sources: dict[str, Source] = {}
     for raw, line in reader.items(data, "sources", 1):
         item = reader.mapping(raw, line, "a source")
@@ -377,7 +197,7 @@ def _read_sources(reader: _Reader, data: Any, directory: Path) -> dict[str, Sour
     return sources
 
 
-def _word_list(reader: _Reader, doc: LineDict, key: str) -> frozenset[str]:
+def _word_list(reader: Reader, doc: LineDict, key: str) -> frozenset[str]:
     words = doc.get(key, [])
     if not isinstance(words, LineList) or not all(isinstance(w, str) for w in words):
         reader.problem(doc.line_of(key), f"'{key}' must be a list of words (quote yes, no, on and off)")
@@ -386,7 +206,7 @@ def _word_list(reader: _Reader, doc: LineDict, key: str) -> frozenset[str]:
 
 
 def _read_synonyms(
-    reader: _Reader, data: Any
+    reader: Reader, data: Any
 ) -> tuple[dict[str, tuple[str, ...]], frozenset[str], frozenset[str], frozenset[str]]:
     doc = reader.mapping(data, 1, "the file")
     if doc is None:
@@ -421,7 +241,7 @@ def _read_synonyms(
     )
 
 
-def _read_messages(reader: _Reader, data: Any) -> dict[str, str]:
+def _read_messages(reader: Reader, data: Any) -> dict[str, str]:
     doc = reader.mapping(data, 1, "the file")
     if doc is None:
         return {}
@@ -431,15 +251,8 @@ def _read_messages(reader: _Reader, data: Any) -> dict[str, str]:
         if not isinstance(value, str) or not value.strip():
             reader.problem(line, f"message '{key}' must be non-empty text")
             continue
-        try:
-            placeholders = {name for _, name, _, _ in string.Formatter().parse(value) if name}
-        except ValueError as exc:
-            reader.problem(line, f"message '{key}' has a broken {{placeholder}}: {exc}")
+        if not reader.placeholders(value, line, f"message '{key}'", REQUIRED_MESSAGES.get(key), exact=True):
             continue
-        expected = REQUIRED_MESSAGES.get(key)
-        if expected is not None and placeholders != expected:
-            want = ", ".join(f"{{{p}}}" for p in sorted(expected)) or "no placeholders"
-            reader.problem(line, f"message '{key}' must use {want}")
         messages[key] = value.strip()
     for key in REQUIRED_MESSAGES:
         if key not in doc:
@@ -447,7 +260,7 @@ def _read_messages(reader: _Reader, data: Any) -> dict[str, str]:
     return messages
 
 
-def _read_matcher_config(reader: _Reader, data: Any) -> MatcherConfig | None:
+def _read_matcher_config(reader: Reader, data: Any) -> MatcherConfig | None:
     doc = reader.mapping(data, 1, "the file")
     if doc is None:
         return None
@@ -531,32 +344,30 @@ def _check_cross_references(
                     )
                 )
             longest = len(entry.answer) + 2 + len(source.stale_note)
-            if entry.date_bound and longest > TELEGRAM_MESSAGE_LIMIT:
+            if entry.date_bound and longest > MESSAGE_LIMIT:
                 problems.append(
                     Problem(
                         entry.file,
                         entry.line,
-                        f"answer with its as-of note is {longest} characters; Telegram allows {TELEGRAM_MESSAGE_LIMIT}",
+                        f"answer with its as-of note is {longest} characters; Telegram allows {MESSAGE_LIMIT}",
                     )
                 )
 
 
-EligibilityParser = Callable[[Any, str, list[Problem]], Any]
-
-
-def load_knowledge(directory: Path = DEFAULT_KNOWLEDGE_DIR) -> Knowledge:
+def load_knowledge(directory: Path | None = None) -> Knowledge:
     """Load and validate every knowledge file; raise KnowledgeError listing all problems found."""
+    directory = default_knowledge_dir() if directory is None else directory
     problems: list[Problem] = []
 
-    def read(file: str) -> tuple[_Reader, Any]:
-        reader = _Reader(f"knowledge/{file}", problems)
+    def read(file: str) -> tuple[Reader, Any]:
+        reader = Reader(f"knowledge/{file}", problems)
         try:
             return reader, load_yaml(directory / file, reader.name)
         except KnowledgeError as exc:
             problems.extend(exc.problems)
             return reader, None
 
-    def present(reader_and_data: tuple[_Reader, Any]) -> bool:
+    def present(reader_and_data: tuple[Reader, Any]) -> bool:
         return reader_and_data[1] is not None
 
     sources: dict[str, Source] = {}
@@ -605,7 +416,7 @@ def load_knowledge(directory: Path = DEFAULT_KNOWLEDGE_DIR) -> Knowledge:
         matcher_config = _read_matcher_config(*loaded)
 
     start_menu: list[MenuItem] = []
-    menu_lines: list[tuple[_Reader, int]] = []
+    menu_lines: list[tuple[Reader, int]] = []
     if present(loaded := read("menu.yaml")):
         reader, data = loaded
         for raw, line in reader.items(data, "start_menu", 1):
@@ -651,3 +462,13 @@ def load_knowledge(directory: Path = DEFAULT_KNOWLEDGE_DIR) -> Knowledge:
         eligibility=eligibility,
         by_id={e.id: e for e in entries},
     )
+
+
+def load_answerer(directory: Path | None = None, today: Clock = date.today) -> Answerer:
+    """Load, validate and index the knowledge base; raise KnowledgeError with every problem found."""
+    knowledge = load_knowledge(directory)
+    matcher = Matcher(knowledge)
+    problems = matcher.indistinguishable_phrasings()
+    if problems:
+        raise KnowledgeError(problems)
+    return Answerer(knowledge, matcher, today)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import yaml
 from rapidfuzz import fuzz
 
+from ..core.matching import Matcher
 from .interaction_log import Interaction
-from .matcher import Matcher
 
 _PERIOD = re.compile(r"^(\d+)([hdw])$")
 _SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}

@@ -1,4 +1,4 @@
-"""Text normalisation shared by the matcher and the knowledge validator."""
+"""Text helpers shared by every layer: normalisation, tokens, quotes, command names, the message limit."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ _SPACES = re.compile(r"\s+")
 _ACADEMIC_YEAR = re.compile(r"\b(?:20)?(\d\d)\s*(?:/|-|to)\s*(?:20)?(\d\d)\b")
 _WORD = re.compile(r"[a-z0-9]+")
 
+# Telegram's limit for one message (in UTF-16 code units). Answers and the verdict must fit in one; longer
+# questions are cut to it before matching or logging.
+MESSAGE_LIMIT = 4096
+
 
 def plain(text: str) -> str:
     """Unicode-normalise, straighten quotes and dashes, drop control characters, collapse spaces."""
@@ -37,9 +41,14 @@ def plain(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def quote_form(text: str) -> str:
+    """How a quote is found in its source: whitespace collapsed, quotes straightened, bullets dropped."""
+    return plain(text.replace("•", " "))
+
+
 def for_quote_check(text: str) -> str:
-    """Form used to find a quote in its source: plain, lower case, no bullet marks."""
-    return plain(text.replace("•", " ")).lower()
+    """Form used to find an FAQ quote in its source: `quote_form`, lower case."""
+    return quote_form(text).lower()
 
 
 def _academic_year(match: re.Match[str]) -> str:
@@ -49,11 +58,28 @@ def _academic_year(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+def _lowered(text: str) -> str:
+    return plain(text).lower().replace("'", "")
+
+
 def words(text: str) -> list[str]:
     """Lower-case word tokens; academic years become one token such as `ay2023`; apostrophes vanish."""
-    text = plain(text).lower().replace("'", "")
-    text = _ACADEMIC_YEAR.sub(_academic_year, text)
-    return _WORD.findall(text)
+    return _WORD.findall(_ACADEMIC_YEAR.sub(_academic_year, _lowered(text)))
+
+
+def joined_words(text: str) -> str:
+    """Lower-case words joined by single spaces (years left as typed); punctuation and emoji dropped."""
+    return " ".join(_WORD.findall(_lowered(text)))
+
+
+def command_name(text: str) -> str | None:
+    """`/help@botname more` -> `help`; `/` alone -> ``; None when the text is not a command."""
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return None
+    if len(stripped) == 1:
+        return ""
+    return stripped[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
 
 
 def is_academic_year(token: str) -> bool:

@@ -117,7 +117,7 @@ class Conversation:
         buttons = tuple(Button(e.question, f"faq:{e.id}") for e in self.knowledge.entries_in_topic(topic_id))
         return Reply(f"{topic.title}:", (*buttons, Button(self.messages["button_topics"], "topics")))
 
-    def _continue_self_check(self, state: ChatState, dialogue: dict[str, Any], text: str) -> Turn:
+    def _continue_self_check(self, state: ChatState, dialogue: Any, text: str) -> Turn:
         result = self.engine.step(dialogue, text)
         if not result.understood and not text.startswith("elig:"):
             # A question asked mid-dialogue is answered, then the same step is asked again.

@@ -25,16 +25,17 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from .answers import Answer, load_answerer
-from .conversation import Turn
-from .interaction_log import InteractionLog
-from .replies import Button
-from .report import build_report, render_text
-from .settings import Settings
-from .yamlfile import KnowledgeError
+from ..config import Settings
+from ..content import load_answerer
+from ..core.answers import Answer
+from ..core.conversation import Turn
+from ..core.problems import KnowledgeError
+from ..core.replies import Button
+from ..curation.interaction_log import InteractionLog
+from ..curation.report import build_report, render_text
 
 if TYPE_CHECKING:
-    from .telegram_app import TelegramApplication, TelegramChat
+    from .app import TelegramApplication, TelegramChat
 
 logger = logging.getLogger(__name__)
 
@@ -258,7 +259,7 @@ class CuratorDesk:
 
     async def reload(self) -> str:
         """Re-read and validate the knowledge base off the event loop; keep the old one if it is broken."""
-        from .telegram_app import adapter_problems
+        from .app import adapter_problems
 
         current = self.chat.answerer
         try:
@@ -320,7 +321,7 @@ class CuratorDesk:
         raise_errors: bool = False,
     ) -> Message | None:
         """Send text (split to fit), buttons under the last part; the last message sent."""
-        from .telegram_app import keyboard, split_message, to_html
+        from .app import keyboard, split_message, to_html
 
         chunks = split_message(text)
         sent: Message | None = None
@@ -335,7 +336,7 @@ class CuratorDesk:
         return sent
 
     async def _reply(self, message: Message, text: str) -> None:
-        from .telegram_app import split_message, to_html
+        from .app import split_message, to_html
 
         with suppress(Forbidden):
             for chunk in split_message(text):
@@ -343,7 +344,7 @@ class CuratorDesk:
 
     async def _remove_buttons(self, message: Message, *, prefix: str) -> None:
         """Take this loop's buttons off a message, keeping the others (related questions)."""
-        from .telegram_app import keyboard
+        from .app import keyboard
 
         markup = message.reply_markup
         if markup is None:
@@ -360,7 +361,7 @@ class CuratorDesk:
 
 def open_interaction_log(settings: Settings) -> InteractionLog:
     """The log in DATA_DIR, keyed by LOG_KEY or a key generated once into DATA_DIR."""
-    from .interaction_log import LOG_FILE, load_or_create_key
+    from ..curation.interaction_log import LOG_FILE, load_or_create_key
 
     return InteractionLog(
         Path(settings.data_dir) / LOG_FILE, load_or_create_key(settings.data_dir, settings.log_key)

@@ -1,4 +1,8 @@
-"""The bot's settings: read once from environment variables, validated, and never showing the token."""
+"""The bot's settings: the only reader of environment variables. Validated, and never showing the token.
+
+`Settings.from_env()` is the Telegram bot's whole configuration. The command line needs only a few of the
+same variables (no token): `knowledge_dir`, `data_dir`, `log_key` and `has_token` read those.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .knowledge import DEFAULT_KNOWLEDGE_DIR
+from .content.locate import default_knowledge_dir
 
 # Loose on purpose: Telegram does not document the token format, but a value that is not "digits:secret"
 # is certainly a copy-and-paste mistake, and failing here beats a 401 from Telegram after start-up.
@@ -43,7 +47,7 @@ class Settings:
     webhook_port: int = field(default=8443, metadata=_env("WEBHOOK_PORT"))
     webhook_secret_token: str | None = field(default=None, repr=False, metadata=_env("WEBHOOK_SECRET_TOKEN"))
     data_dir: Path = field(default=Path("data"), metadata=_env("DATA_DIR"))
-    knowledge_dir: Path = field(default=DEFAULT_KNOWLEDGE_DIR, metadata=_env("KNOWLEDGE_DIR"))
+    knowledge_dir: Path = field(default_factory=default_knowledge_dir, metadata=_env("KNOWLEDGE_DIR"))
     log_level: str = field(default="INFO", metadata=_env("LOG_LEVEL"))
     admin_ids: frozenset[int] = field(default=frozenset(), metadata=_env("ADMIN_IDS"))
     curator_chat_id: int | None = field(default=None, metadata=_env("CURATOR_CHAT_ID"))
@@ -174,3 +178,28 @@ def _integer(variable: str, value: str, what: str) -> int:
         return int(value.strip())
     except ValueError:
         raise SettingsError(f"{variable} must be {what}; {value.strip()!r} is not a whole number") from None
+
+
+def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def has_token(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether TELEGRAM_BOT_TOKEN is set, i.e. `python -m bot` runs the Telegram bot, not the console."""
+    return bool(_environ(environ).get("TELEGRAM_BOT_TOKEN"))
+
+
+def knowledge_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """KNOWLEDGE_DIR, else the knowledge folder found beside the code or in the working directory."""
+    value = _environ(environ).get("KNOWLEDGE_DIR")
+    return Path(value) if value is not None else default_knowledge_dir()
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """DATA_DIR (default ./data): chat state and the interaction log."""
+    return Path(_environ(environ).get("DATA_DIR", "data"))
+
+
+def log_key(environ: Mapping[str, str] | None = None) -> str | None:
+    """LOG_KEY: the key of the log's pseudonymous user codes (None: a key generated into DATA_DIR)."""
+    return _environ(environ).get("LOG_KEY")
