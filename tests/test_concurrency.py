@@ -20,7 +20,8 @@ from telegram_driver import FAKE_TOKEN, ChatDriver, FakeTelegram, RecordingReque
 from bot.config import Settings
 from bot.core.answers import Answerer
 from bot.core.conversation import ChatState, Conversation
-from bot.telegram.app import TelegramApplication, build_application
+from bot.telegram.app import build_application
+from bot.telegram.context import TelegramApplication
 from bot.telegram.flood import Admission, FloodGuard
 from bot.telegram.update_processor import ChatOrderedProcessor
 

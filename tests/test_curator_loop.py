@@ -20,7 +20,8 @@ from telegram_driver import FAKE_TOKEN, TEACHER, TEACHER_ID, ChatDriver, FakeTel
 from bot.config import Settings, SettingsError
 from bot.core.answers import Answerer
 from bot.curation.interaction_log import LOG_FILE, InteractionLog, load_or_create_key
-from bot.telegram.app import STATE_FILE, TelegramApplication, build_application
+from bot.telegram.app import STATE_FILE, build_application
+from bot.telegram.context import TelegramApplication
 
 CURATOR_CHAT = -100777
 ADMIN: dict[str, Any] = {"id": 5151, "is_bot": False, "first_name": "Pat", "username": "pat_admin"}

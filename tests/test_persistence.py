@@ -13,7 +13,8 @@ from telegram_driver import FAKE_TOKEN, ChatDriver, FakeTelegram, RecordingReque
 
 from bot.config import Settings
 from bot.core.answers import Answerer
-from bot.telegram.app import STATE_FILE, TelegramApplication, build_application
+from bot.telegram.app import STATE_FILE, build_application
+from bot.telegram.context import TelegramApplication
 from bot.telegram.persistence import BatchedPicklePersistence
 
 

@@ -36,16 +36,9 @@ from telegram_driver import (
 from bot.config import Settings, SettingsError
 from bot.core.answers import Answerer
 from bot.core.conversation import COMMANDS
-from bot.telegram.app import (
-    ACTION_PATTERN,
-    RedactingFormatter,
-    TelegramApplication,
-    adapter_problems,
-    build_application,
-    callback_data,
-    split_message,
-    to_html,
-)
+from bot.telegram.app import ACTION_PATTERN, RedactingFormatter, build_application
+from bot.telegram.context import TelegramApplication
+from bot.telegram.render import adapter_problems, callback_data, split_message, to_html
 
 ROOT = Path(__file__).resolve().parent.parent
 MENTION = f"@{BOT_USER['username']}"

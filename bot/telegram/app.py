@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-import hashlib
-import html
 import importlib.util
 import logging
 import os
@@ -27,8 +25,6 @@ from telegram import (
     Bot,
     BotCommand,
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InlineQueryResultsButton,
     InputTextMessageContent,
@@ -38,22 +34,17 @@ from telegram import (
     Update,
 )
 from telegram.constants import (
-    CallbackQueryLimit,
     ChatType,
-    InlineKeyboardButtonLimit,
-    MessageLimit,
     ParseMode,
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     BasePersistence,
     BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
@@ -64,23 +55,20 @@ from telegram.request import BaseRequest
 from ..config import Settings, SettingsError
 from ..core.answers import Answerer
 from ..core.conversation import COMMANDS, PRIVACY_COMMANDS, ChatState, Conversation, Turn
-from ..core.knowledge import Knowledge
-from ..core.problems import KnowledgeError, Problem
-from ..core.replies import Button, Reply
+from ..core.problems import KnowledgeError
+from ..core.replies import Reply
 from ..curation.interaction_log import InteractionLog
+from .context import Context, TelegramApplication
 from .curator import ADMIN_COMMANDS, CURATOR_ACTION_PATTERN, CuratorDesk, open_interaction_log
+from .current import CurrentAnswerer
 from .flood import FloodGuard
 from .persistence import BatchedPicklePersistence
+from .render import MESSAGE_LIMIT, adapter_problems, keyboard, split_message, telegram_length, to_html
 from .update_processor import ChatOrderedProcessor
 
 logger = logging.getLogger(__name__)
 
-TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
-Context = ContextTypes.DEFAULT_TYPE
 
-MESSAGE_LIMIT = MessageLimit.MAX_TEXT_LENGTH
-CALLBACK_DATA_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
-POPUP_LIMIT = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
 # The core's button actions (see replies.Button). Anything else is a button this version never made.
 ACTION_PATTERN = re.compile(r"^(?:(?:faq|topic|elig):.+|topics|eligibility|ask)$")
 INLINE_RESULTS = 10
@@ -116,96 +104,6 @@ class _Default(enum.Enum):
 
 DEFAULT = _Default.DEFAULT
 PanelKind = Literal["browse", "check"]
-
-
-# --- Rendering: the core's plain text and buttons as Telegram HTML and inline keyboards ---------------------
-
-
-def _telegram_length(text: str) -> int:
-    """Telegram counts message length in UTF-16 code units, after entity parsing."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Plain text cut into messages Telegram accepts: at paragraph breaks, else line breaks, else spaces."""
-    text = text.strip()
-    if _telegram_length(text) <= limit:
-        return [text]
-    for separator in ("\n\n", "\n", " "):
-        parts = text.split(separator)
-        if len(parts) == 1:
-            continue
-        chunks: list[str] = []
-        current = ""
-        for part in parts:
-            candidate = f"{current}{separator}{part}" if current else part
-            if _telegram_length(candidate) <= limit:
-                current = candidate
-                continue
-            if current:
-                chunks.append(current)
-            current = part
-        chunks.append(current)
-        # A single part may still be too long; it is cut again at the next finer separator.
-        return [piece for chunk in chunks if chunk.strip() for piece in split_message(chunk, limit)]
-    pieces, current = [], ""
-    for character in text:
-        if _telegram_length(current + character) > limit:
-            pieces.append(current)
-            current = ""
-        current += character
-    return [*pieces, current]
-
-
-def to_html(text: str) -> str:
-    """Knowledge-base or user text as Telegram HTML: shown literally, never interpreted as markup."""
-    return html.escape(text, quote=False)
-
-
-def callback_data(action: str) -> str:
-    """A button's payload: the core's action, which must fit Telegram's 64 bytes.
-
-    A longer action cannot be sent; it becomes a marker that no handler pattern accepts, so pressing it
-    gives "that menu has expired" instead of a wrong answer (a cut `faq:` id might name another entry).
-    """
-    encoded = action.encode()
-    if len(encoded) <= CALLBACK_DATA_LIMIT:
-        return action
-    logger.error(
-        "Button action is %d bytes, over Telegram's %d: %r", len(encoded), CALLBACK_DATA_LIMIT, action
-    )
-    return f"too-long:{hashlib.sha256(encoded).hexdigest()[:16]}"
-
-
-def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
-    """One button per row: labels are whole questions, too long to sit side by side."""
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=callback_data(b.action))] for b in buttons]
-    )
-
-
-def adapter_problems(knowledge: Knowledge) -> list[Problem]:
-    """What the Telegram adapter needs from the knowledge base beyond `python -m bot check`."""
-    problems: list[Problem] = []
-    too_long = f"is too long for a Telegram button (at most {CALLBACK_DATA_LIMIT} bytes with its prefix)"
-    for entry in knowledge.faq_entries:
-        if len(f"faq:{entry.id}".encode()) > CALLBACK_DATA_LIMIT:
-            problems.append(Problem(entry.file, entry.line, f"id '{entry.id}' {too_long}"))
-    for topic in knowledge.topics:
-        if len(f"topic:{topic.id}".encode()) > CALLBACK_DATA_LIMIT:
-            problems.append(Problem("knowledge/faq.yaml", 0, f"topic id '{topic.id}' {too_long}"))
-    notice = knowledge.messages.get("slow_down", "")
-    if len(notice) > POPUP_LIMIT:
-        problems.append(
-            Problem(
-                "knowledge/messages.yaml",
-                0,
-                f"slow_down is shown as a pop-up: at most {POPUP_LIMIT} characters",
-            )
-        )
-    return problems
 
 
 def _in_self_check(state: ChatState) -> bool:
@@ -249,17 +147,21 @@ class _AddressedToBot(filters.MessageFilter):
 class TelegramChat:
     """The update handlers, bound to one Conversation when the application is built."""
 
-    def __init__(self, conversation: Conversation, answerer: Answerer) -> None:
-        self.conversation = conversation
-        self.answerer = answerer
-        self.messages = answerer.knowledge.messages
-        self.desk: CuratorDesk | None = None  # the curator's loop, when there is an interaction log
+    def __init__(self, current: CurrentAnswerer, desk: CuratorDesk | None = None) -> None:
+        self.current = current  # shared with the curator's desk; /reload swaps what it holds
+        self.desk = desk  # the curator's loop, when there is an interaction log
 
-    def use(self, answerer: Answerer) -> None:
-        """Answer from now on with another (reloaded) knowledge base; chats keep their state."""
-        self.conversation = Conversation(answerer)
-        self.answerer = answerer
-        self.messages = answerer.knowledge.messages
+    @property
+    def conversation(self) -> Conversation:
+        return self.current.conversation
+
+    @property
+    def answerer(self) -> Answerer:
+        return self.current.answerer
+
+    @property
+    def messages(self) -> Any:
+        return self.current.messages
 
     # Messages -------------------------------------------------------------------------------------------
 
@@ -346,7 +248,7 @@ class TelegramChat:
         entry = self.answerer.knowledge.by_id[entry_id]
         answer = self.answerer.entry_answer(entry).text
         shared = f"<b>{to_html(entry.question)}</b>\n\n{to_html(answer)}"
-        if _telegram_length(f"{entry.question}\n\n{answer}") > MESSAGE_LIMIT:
+        if telegram_length(f"{entry.question}\n\n{answer}") > MESSAGE_LIMIT:
             shared = to_html(split_message(answer)[0])
         return InlineQueryResultArticle(
             id=entry.id,
@@ -601,11 +503,12 @@ def build_application(
     if persistence is not None:
         builder = builder.persistence(persistence)
     processor = ChatOrderedProcessor(max_concurrent_updates, flood_guard or FloodGuard())
-    chat = TelegramChat(Conversation(answerer), answerer)
-    processor.on_flood = chat.on_flood
+    current = CurrentAnswerer(answerer)
     if interaction_log is DEFAULT:
         interaction_log = open_interaction_log(settings)
-    desk = chat.desk = CuratorDesk(settings, interaction_log, chat) if interaction_log is not None else None
+    desk = CuratorDesk(settings, interaction_log, current) if interaction_log is not None else None
+    chat = TelegramChat(current, desk)
+    processor.on_flood = chat.on_flood
 
     async def on_start(application: TelegramApplication) -> None:
         await chat.register_commands(application)
@@ -628,13 +531,18 @@ def build_application(
         )
         application.add_handler(MessageHandler(curator_reply & new_message, desk.on_curator_reply))
     # 1. Known commands first, so /help is never read as a question. CommandHandler itself ignores
-    #    /help@otherbot in groups. Admin commands answer non-admins as unknown commands.
+    #    /help@otherbot in groups. Admin commands reach the desk only from ADMIN_IDS.
     application.add_handler(CommandHandler(COMMANDS, chat.on_command, filters=new_message))
     if desk is not None:
         application.add_handler(
             CommandHandler(PRIVACY_COMMANDS, desk.on_privacy_command, filters=new_message)
         )
-        application.add_handler(CommandHandler(ADMIN_COMMANDS, desk.on_admin_command, filters=new_message))
+        admins = filters.User(user_id=settings.admin_ids)
+        application.add_handler(
+            CommandHandler(ADMIN_COMMANDS, desk.on_admin_command, filters=new_message & admins)
+        )
+    # Anyone else's /stats, /report, /reload gets exactly what an unknown command gets.
+    application.add_handler(CommandHandler(ADMIN_COMMANDS, chat.on_command, filters=new_message))
     # 2. Any other command: "unknown command" - in a group only when clearly meant for us (/foo@thisbot).
     application.add_handler(MessageHandler(filters.COMMAND & new_message & addressed, chat.on_command))
     # 3. Free text goes to the matcher or the self-check. Our own inline results, pasted back into the chat,

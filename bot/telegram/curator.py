@@ -18,12 +18,11 @@ import time
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes
 
 from ..config import Settings
 from ..content import load_answerer
@@ -33,13 +32,11 @@ from ..core.problems import KnowledgeError
 from ..core.replies import Button
 from ..curation.interaction_log import InteractionLog
 from ..curation.report import build_report, render_text
-
-if TYPE_CHECKING:
-    from .app import TelegramApplication, TelegramChat
+from .context import Context, TelegramApplication
+from .current import CurrentAnswerer
+from .render import adapter_problems, keyboard, split_message, to_html
 
 logger = logging.getLogger(__name__)
-
-Context = ContextTypes.DEFAULT_TYPE
 
 ADMIN_COMMANDS = ("stats", "report", "reload")
 
@@ -52,14 +49,14 @@ DAILY_SECONDS = 86400
 
 
 class CuratorDesk:
-    def __init__(self, settings: Settings, log: InteractionLog, chat: TelegramChat) -> None:
+    def __init__(self, settings: Settings, log: InteractionLog, current: CurrentAnswerer) -> None:
         self.settings = settings
         self.log = log
-        self.chat = chat
+        self.current = current  # shared with the chat handlers; reload swaps what it holds
 
     @property
     def messages(self) -> Any:
-        return self.chat.messages  # follows /reload
+        return self.current.messages  # follows /reload
 
     # Questions --------------------------------------------------------------------------------------------
 
@@ -159,8 +156,8 @@ class CuratorDesk:
         await self._send(context, chat_id, self.messages["handoff_sent"])
 
     def _outcome(self, asked: Any) -> str:
-        if asked.status == "answered" and asked.entry_id in self.chat.answerer.knowledge.by_id:
-            entry = self.chat.answerer.knowledge.by_id[asked.entry_id]
+        if asked.status == "answered" and asked.entry_id in self.current.answerer.knowledge.by_id:
+            entry = self.current.answerer.knowledge.by_id[asked.entry_id]
             return str(self.messages["handoff_outcome_answered"].format(entry=entry.question))
         if asked.status == "suggest":
             return str(self.messages["handoff_outcome_suggest"])
@@ -229,8 +226,7 @@ class CuratorDesk:
         if message is None or message.text is None:
             return
         if user is None or user.id not in self.settings.admin_ids:
-            await self.chat.on_command(update, context)  # exactly what any unknown command gets
-            return
+            return  # registered for ADMIN_IDS only (filters.User); anyone else never gets here
         name = message.text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
         if name == "reload":
             await self._reply(message, await self.reload())
@@ -254,14 +250,12 @@ class CuratorDesk:
                 not_helpful=sum(r.feedback == "not_helpful" for r in rows),
             )
         else:
-            text = render_text(build_report(rows, self.chat.answerer.matcher), "7 days")
+            text = render_text(build_report(rows, self.current.answerer.matcher), "7 days")
         await self._reply(message, text)
 
     async def reload(self) -> str:
         """Re-read and validate the knowledge base off the event loop; keep the old one if it is broken."""
-        from .app import adapter_problems
-
-        current = self.chat.answerer
+        current = self.current.answerer
         try:
             answerer = await asyncio.to_thread(load_answerer, self.settings.knowledge_dir, current.today)
             problems = adapter_problems(answerer.knowledge)
@@ -270,7 +264,7 @@ class CuratorDesk:
         except KnowledgeError as exc:
             listed = "\n".join(str(p) for p in exc.problems)
             return str(self.messages["reload_failed"].format(count=len(exc.problems), problems=listed))
-        self.chat.use(answerer)
+        self.current.use(answerer)
         logger.info("Knowledge base reloaded from %s", self.settings.knowledge_dir)
         return str(self.messages["reload_done"].format(entries=len(answerer.knowledge.faq_entries)))
 
@@ -304,7 +298,7 @@ class CuratorDesk:
         except sqlite3.Error as exc:
             logger.error("Weekly report skipped: the question log cannot be read (%s)", exc)
             return
-        report = render_text(build_report(rows, self.chat.answerer.matcher), "7 days")
+        report = render_text(build_report(rows, self.current.answerer.matcher), "7 days")
         text = f"{self.messages['weekly_report_intro']}\n\n{report}"
         with suppress(TelegramError):
             await self._send(context, self.settings.curator_chat_id, text)
@@ -321,8 +315,6 @@ class CuratorDesk:
         raise_errors: bool = False,
     ) -> Message | None:
         """Send text (split to fit), buttons under the last part; the last message sent."""
-        from .app import keyboard, split_message, to_html
-
         chunks = split_message(text)
         sent: Message | None = None
         try:
@@ -336,16 +328,12 @@ class CuratorDesk:
         return sent
 
     async def _reply(self, message: Message, text: str) -> None:
-        from .app import split_message, to_html
-
         with suppress(Forbidden):
             for chunk in split_message(text):
                 await message.reply_text(to_html(chunk))
 
     async def _remove_buttons(self, message: Message, *, prefix: str) -> None:
         """Take this loop's buttons off a message, keeping the others (related questions)."""
-        from .app import keyboard
-
         markup = message.reply_markup
         if markup is None:
             return
