@@ -13,6 +13,7 @@ from typing import Any
 from .answers import Answer, Answerer
 from .eligibility import EligibilityEngine, prefill_from_question
 from .replies import Button, Reply
+from .text import command_name
 
 ChatState = dict[str, Any]
 COMMANDS = ("start", "help", "eligibility", "topics", "about", "cancel")
@@ -36,9 +37,8 @@ class Conversation:
 
     def handle(self, state: ChatState, text: str) -> Turn:
         """Typed text: a /command, an answer inside the self-check, or a question."""
-        stripped = text.strip()
-        if stripped.startswith("/"):
-            command = stripped[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(stripped) > 1 else ""
+        command = command_name(text)
+        if command is not None:
             return self.command(state, command)
         dialogue = state.get("eligibility")
         if dialogue is not None:

@@ -57,6 +57,7 @@ from ..core.answers import Answerer
 from ..core.conversation import COMMANDS, PRIVACY_COMMANDS, ChatState, Conversation, Turn
 from ..core.problems import KnowledgeError
 from ..core.replies import Reply
+from ..core.text import command_name
 from ..curation.interaction_log import InteractionLog
 from .context import Context, TelegramApplication
 from .curator import ADMIN_COMMANDS, CURATOR_ACTION_PATTERN, CuratorDesk, open_interaction_log
@@ -170,7 +171,7 @@ class TelegramChat:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        name = message.text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
+        name = command_name(message.text) or ""
         before, turn = self._take_turn(context, lambda state: self.conversation.command(state, name))
         kind = _panel_kind(name, before, turn)
         await self._respond(context, message.chat_id, turn, anchor=message, kind=kind, quote=True)

@@ -30,6 +30,7 @@ from ..core.answers import Answer
 from ..core.conversation import Turn
 from ..core.problems import KnowledgeError
 from ..core.replies import Button
+from ..core.text import command_name
 from ..curation.interaction_log import InteractionLog
 from ..curation.report import build_report, render_text
 from .context import Context, TelegramApplication
@@ -203,7 +204,7 @@ class CuratorDesk:
         message, user, chat = update.effective_message, update.effective_user, update.effective_chat
         if message is None or message.text is None or user is None or chat is None:
             return
-        name = message.text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
+        name = command_name(message.text) or ""
         if name == "privacy":
             await self._reply(
                 message, self.messages["privacy"].format(retention_days=self.settings.retention_days)
@@ -227,7 +228,7 @@ class CuratorDesk:
             return
         if user is None or user.id not in self.settings.admin_ids:
             return  # registered for ADMIN_IDS only (filters.User); anyone else never gets here
-        name = message.text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
+        name = command_name(message.text) or ""
         if name == "reload":
             await self._reply(message, await self.reload())
             return
